@@ -1,0 +1,49 @@
+"""Our exceptions, one per stage, each with a message written for the person who reads it.
+
+The tree::
+
+    WatcherError
+    ├── ConfigError          the config file is missing, unreadable or invalid (exit 2)
+    ├── FetchError           a page could not be fetched (network, HTTP status, robots.txt, size cap)
+    ├── ParseRefused         a page was fetched but the sanity gate refused what it read
+    ├── StoreError           the database could not be opened or written
+    └── MailError            an email could not be handed to the SMTP server
+
+Library errors (httpx, sqlite3, smtplib) are wrapped once, at the edge that calls the library,
+with ``raise ... from exc`` and a message that names what failed and where.
+"""
+
+from __future__ import annotations
+
+
+class WatcherError(Exception):
+    """Base class of every error `watcher` raises on purpose."""
+
+
+class ConfigError(WatcherError):
+    """The configuration cannot be used; the message names the key and the fix."""
+
+
+class FetchError(WatcherError):
+    """A page could not be fetched; the message names the URL and the cause."""
+
+    def __init__(self, message: str, *, url: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.url = url
+        self.status = status
+
+
+class ParseRefused(WatcherError):
+    """A fetched page does not look like the ranking we expect, so nothing is recorded from it."""
+
+    def __init__(self, message: str, *, url: str | None = None) -> None:
+        super().__init__(f"{message} (page: {url})" if url else message)
+        self.url = url
+
+
+class StoreError(WatcherError):
+    """The database could not be opened, migrated or written."""
+
+
+class MailError(WatcherError):
+    """An email could not be sent now; it stays in the outbox and is retried later."""

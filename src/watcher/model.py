@@ -1,0 +1,175 @@
+"""The typed values that flow between the stages: rows, snapshots, events and alerts."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+def normalize_name(name: str) -> str:
+    """Fold a school name for matching: no case, accents, punctuation or repeated spaces."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return " ".join(re.sub(r"[^\w]+", " ", bare).split())
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One school's line in a published list."""
+
+    rank: int
+    name: str
+    slug: str | None = None
+    tied: bool = False  # ex aequo: another school shares this rank
+    city: str | None = None
+    scores: tuple[tuple[str, float | None], ...] = ()  # (criterion label, points), in column order
+    total: float | None = None
+    group: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Stable identity across editions: the slug of the school page, else the folded name."""
+        return f"slug:{self.slug}" if self.slug else f"name:{normalize_name(self.name)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What one ranking said at one time: its edition and every row, in published order."""
+
+    ranking: str
+    url: str
+    edition: int
+    rows: tuple[Row, ...]
+    fetched_at: datetime
+    pages: tuple[str, ...] = ()
+    content_hash: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.content_hash:
+            object.__setattr__(self, "content_hash", content_hash(self.edition, self.rows))
+
+    @property
+    def count(self) -> int:
+        """Number of schools ranked."""
+        return len(self.rows)
+
+    def by_key(self) -> dict[str, Row]:
+        """Rows indexed by school identity."""
+        return {row.key: row for row in self.rows}
+
+
+def content_hash(edition: int, rows: tuple[Row, ...]) -> str:
+    """Hash of what was published (not of the page's bytes, which change with every ad)."""
+    payload = json.dumps(
+        [edition, [[r.rank, r.name, r.slug, r.tied, r.city, r.scores, r.total, r.group] for r in rows]],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+# Events: what changed between two snapshots of one ranking.
+
+
+@dataclass(frozen=True, slots=True)
+class Moved:
+    key: str
+    name: str
+    old_rank: int
+    new_rank: int
+    old_tied: bool
+    new_tied: bool
+
+    @property
+    def places(self) -> int:
+        """Places gained (positive) or lost (negative), counted from the published ranks."""
+        return self.old_rank - self.new_rank
+
+
+@dataclass(frozen=True, slots=True)
+class Entered:
+    key: str
+    name: str
+    rank: int
+
+
+@dataclass(frozen=True, slots=True)
+class Left:
+    key: str
+    name: str
+    rank: int
+
+
+@dataclass(frozen=True, slots=True)
+class Renamed:
+    key: str
+    old_name: str
+    new_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreChanged:
+    key: str
+    name: str
+    criterion: str  # a criterion label, or "total"
+    old: float | None
+    new: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupChanged:
+    key: str
+    name: str
+    old_group: str | None
+    new_group: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewEdition:
+    old_edition: int
+    new_edition: int
+
+
+Event = Moved | Entered | Left | Renamed | ScoreChanged | GroupChanged | NewEdition
+
+
+@dataclass(frozen=True, slots=True)
+class GroupPlace:
+    """Where a school stands inside its group: 16th of 34 in group A."""
+
+    group: str
+    position: int
+    size: int
+
+    @property
+    def first_half(self) -> bool:
+        return self.position * 2 <= self.size
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """One message for the comms team: the watched school's standing before and after."""
+
+    kind: str  # "moved" | "entered" | "left"
+    ranking: str
+    url: str
+    school: str
+    old_edition: int
+    new_edition: int
+    old_row: Row | None
+    new_row: Row | None
+    old_count: int
+    new_count: int
+    new_group_place: GroupPlace | None
+    fetched_at: datetime
+    message_key: str  # stable across retries: one alert, one Message-ID
+
+    @property
+    def places(self) -> int | None:
+        if self.old_row is None or self.new_row is None:
+            return None
+        return self.old_row.rank - self.new_row.rank
