@@ -167,6 +167,7 @@ class Alert:
     new_group_place: GroupPlace | None
     fetched_at: datetime
     message_key: str  # stable across retries: one alert, one Message-ID
+    changes: tuple[Event, ...] = ()  # the events that concern this school
 
     @property
     def places(self) -> int | None:

@@ -1,0 +1,184 @@
+"""Alerts → French emails (plain text and HTML). Pure: values in, an `EmailMessage` out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+from functools import cache
+from zoneinfo import ZoneInfo
+
+import jinja2
+
+from .model import Alert, Row
+
+PARIS = ZoneInfo("Europe/Paris")
+_MONTHS = (
+    "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split()
+)
+
+
+def number(value: float | None, digits: int = 1) -> str:
+    """12.5 → '12,5'; 45.0 → '45'; None → 'non publié'."""
+    if value is None:
+        return "non publié"
+    text = f"{value:.{digits}f}".rstrip("0").rstrip(".") if digits else f"{value:.0f}"
+    return text.replace(".", ",").replace("-", "−")
+
+
+def ordinal(rank: int, tied: bool = False) -> str:
+    """27 → '27e'; 1 → '1re' (une école est classée 1re); ties say 'ex aequo'."""
+    text = "1re" if rank == 1 else f"{rank}e"
+    return f"{text} ex aequo" if tied else text
+
+
+def places(n: int) -> str:
+    return f"{abs(n)} place" + ("s" if abs(n) > 1 else "")
+
+
+def paris_time(moment: datetime) -> str:
+    """'17 décembre 2020 à 07:02 (heure de Paris)'."""
+    local = moment.astimezone(PARIS)
+    day = "1er" if local.day == 1 else str(local.day)
+    return f"{day} {_MONTHS[local.month - 1]} {local.year} à {local:%H:%M} (heure de Paris)"
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """Every figure an alert states, computed once for both parts of the email."""
+
+    subject: str
+    headline: str
+    move: str | None  # how the move was counted
+    ranking_line: str
+    points_line: str | None
+    group_line: str | None
+    share_line: str | None
+    criteria: tuple[tuple[str, str, str, str], ...]  # label, before, after, change
+    source_line: str
+    fetched: str
+
+
+def _move(alert: Alert) -> tuple[str, str | None]:
+    old, new = alert.old_row, alert.new_row
+    if old is None or new is None:
+        return "", None
+    n = old.rank - new.rank
+    short = f"+{places(n)}" if n > 0 else f"−{places(n)}" if n < 0 else "même rang"
+    said = "gagne" if n > 0 else "perd"
+    counted = (
+        f"{said} {places(n)} : {ordinal(old.rank, old.tied)} en {alert.old_edition}, "
+        f"{ordinal(new.rank, new.tied)} en {alert.new_edition} "
+        f"(compté d'après les rangs publiés : {old.rank} − {new.rank} = {n})"
+        if n
+        else f"garde son rang : {ordinal(new.rank, new.tied)} en {alert.old_edition} comme en {alert.new_edition}"
+    )
+    if n == 0 and old.tied != new.tied:
+        counted = (
+            f"reste {new.rank}e, "
+            + ("désormais ex aequo" if new.tied else "n'est plus ex aequo")
+            + f" ({ordinal(old.rank, old.tied)} en {alert.old_edition})"
+        )
+        short = "ex aequo" if new.tied else "seule à ce rang"
+    return short, counted
+
+
+def _criteria(old: Row | None, new: Row | None) -> tuple[tuple[str, str, str, str], ...]:
+    if new is None:
+        return ()
+    before = dict(old.scores) if old else {}
+    lines = []
+    for label, value in (*new.scores, ("Total", new.total)):
+        prior = old.total if label == "Total" and old else before.get(label)
+        change = ""
+        if prior is not None and value is not None:
+            delta = round(value - prior, 2)
+            change = "=" if delta == 0 else ("+" if delta > 0 else "") + number(delta)
+        lines.append((label, number(prior) if old else "", number(value), change))
+    return tuple(lines)
+
+
+def figures(alert: Alert) -> Figures:
+    """Compute every sentence and number of an alert from its data."""
+    title = f"{alert.ranking} {alert.new_edition}"
+    short, counted = _move(alert)
+    new, old = alert.new_row, alert.old_row
+    if new is not None and old is not None:
+        subject = f"{alert.school} : {ordinal(new.rank, new.tied)} ({short}) au {title}"
+        headline = f"{alert.school} est classée {ordinal(new.rank, new.tied)} au {title} et {counted}."
+    elif new is not None:
+        subject = f"{alert.school} entre au {title} : {ordinal(new.rank, new.tied)}"
+        headline = (
+            f"{alert.school} figure au {title}, classée {ordinal(new.rank, new.tied)} ; "
+            f"elle n'était pas dans la liste de l'édition {alert.old_edition}."
+        )
+    else:
+        assert old is not None
+        subject = f"{alert.school} ne figure plus au {title}"
+        headline = (
+            f"{alert.school} ne figure plus au {title}, lu en entier ({alert.new_count} écoles) ; "
+            f"elle était {ordinal(old.rank, old.tied)} dans l'édition {alert.old_edition}."
+        )
+    ranking_line = f"{alert.ranking}, édition {alert.new_edition} : {alert.new_count} écoles classées"
+    if alert.old_edition != alert.new_edition:
+        ranking_line += f" ({alert.old_count} dans l'édition {alert.old_edition})"
+    points_line = group_line = share_line = None
+    if new is not None:
+        points_line = f"Note totale : {number(new.total)} points"
+        if old is not None:
+            points_line += f" (édition {alert.old_edition} : {number(old.total)} points)"
+        place = alert.new_group_place
+        if place is not None:
+            half = "première" if place.first_half else "seconde"
+            group_line = (
+                f"Groupe {place.group} : {ordinal(place.position)} sur {place.size} écoles du groupe, "
+                f"{half} moitié du groupe {place.group}"
+            )
+            if old is not None and old.group != new.group:
+                group_line += f" (édition {alert.old_edition} : groupe {old.group or 'non précisé'})"
+        ahead = new.rank - 1
+        share = round(100 * new.rank / alert.new_count)
+        share_line = (
+            f"{ahead} école{'s' if ahead > 1 else ''} sur {alert.new_count} classée{'s' if ahead > 1 else ''} "
+            f"devant elle ({number(100 * ahead / alert.new_count)} %) : top {share} %"
+        )
+    return Figures(
+        subject=subject,
+        headline=headline,
+        move=counted,
+        ranking_line=ranking_line,
+        points_line=points_line,
+        group_line=group_line,
+        share_line=share_line,
+        criteria=_criteria(old, new),
+        source_line=f"Source : {alert.url} — relevé le {paris_time(alert.fetched_at)}",
+        fetched=paris_time(alert.fetched_at),
+    )
+
+
+@cache
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("watcher", "templates"),
+        autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_alert(alert: Alert, *, sender: str, recipients: tuple[str, ...]) -> EmailMessage:
+    """The email for one alert, with a Message-ID that is the same every time it is rendered."""
+    fig = figures(alert)
+    context = {"alert": alert, "fig": fig}
+    message = EmailMessage()
+    message["Subject"] = fig.subject
+    message["From"] = sender
+    message["To"] = ", ".join(recipients)
+    message["Date"] = format_datetime(alert.fetched_at)
+    message["Message-ID"] = f"<{alert.message_key}@{sender.rpartition('@')[2]}>"
+    message["X-Watcher-Ranking"] = alert.ranking
+    message.set_content(_env().get_template("alert.txt").render(context))
+    message.add_alternative(_env().get_template("alert.html").render(context), subtype="html")
+    return message

@@ -1,0 +1,94 @@
+"""Which changes the comms team hears about. Pure: snapshots and events in, alerts out.
+
+The watched school gets an alert when its rank moves, when it enters or leaves the list, and when a
+new edition is published (even at the same rank: a new palmarès is news). The first snapshot of a
+ranking is a baseline and alerts nobody.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+from .config import SchoolConfig
+from .model import Alert, Event, GroupPlace, NewEdition, Row, Snapshot, normalize_name
+
+
+def _matches(row: Row, school: SchoolConfig) -> bool:
+    if school.slug:
+        return row.slug == school.slug
+    names = {normalize_name(n) for n in (school.name, *school.aliases)}
+    return normalize_name(row.name) in names
+
+
+def find_school(snapshot: Snapshot, school: SchoolConfig, also: Row | None = None) -> Row | None:
+    """The watched school's row, by slug or name; `also` (its row elsewhere) follows renames."""
+    for row in snapshot.rows:
+        if _matches(row, school) or (also is not None and row.key == also.key):
+            return row
+    return None
+
+
+def find_in_pair(old: Snapshot | None, new: Snapshot, school: SchoolConfig) -> tuple[Row | None, Row | None]:
+    """The school's rows in two snapshots, each identifying it in the other (a renamed school keeps its slug)."""
+    new_row = find_school(new, school)
+    old_row = find_school(old, school, also=new_row) if old else None
+    if new_row is None and old_row is not None:
+        new_row = find_school(new, school, also=old_row)
+    return old_row, new_row
+
+
+def group_place(snapshot: Snapshot, row: Row) -> GroupPlace | None:
+    """Where `row` stands in its group, counted from the ranks (ties share a place)."""
+    if row.group is None:
+        return None
+    members = [r for r in snapshot.rows if r.group == row.group]
+    return GroupPlace(row.group, row.rank - members[0].rank + 1, len(members))
+
+
+def alert_key(ranking_url: str, old: Snapshot, new: Snapshot, school_key: str) -> str:
+    """Stable identity of one alert: the same change always gets the same Message-ID."""
+    raw = f"{ranking_url}|{old.content_hash}|{new.content_hash}|{school_key}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def alerts_for(
+    old: Snapshot | None, new: Snapshot, events: Sequence[Event], school: SchoolConfig
+) -> list[Alert]:
+    """The comms alerts a new snapshot calls for (none for a baseline)."""
+    if old is None:
+        return []
+    old_row, new_row = find_in_pair(old, new, school)
+    if old_row is None and new_row is None:
+        return []
+    new_edition = any(isinstance(e, NewEdition) for e in events)
+    if old_row is not None and new_row is not None:
+        if (old_row.rank, old_row.tied) != (new_row.rank, new_row.tied):
+            kind = "moved"
+        elif new_edition:
+            kind = "stable"
+        else:
+            return []
+    else:
+        kind = "entered" if new_row is not None else "left"
+    row = new_row or old_row
+    assert row is not None
+    keys = {r.key for r in (old_row, new_row) if r is not None}
+    return [
+        Alert(
+            kind=kind,
+            ranking=new.ranking,
+            url=new.url,
+            school=row.name,
+            old_edition=old.edition,
+            new_edition=new.edition,
+            old_row=old_row,
+            new_row=new_row,
+            old_count=old.count,
+            new_count=new.count,
+            new_group_place=group_place(new, new_row) if new_row else None,
+            fetched_at=new.fetched_at,
+            message_key=alert_key(new.url, old, new, row.key),
+            changes=tuple(e for e in events if getattr(e, "key", None) in keys),
+        )
+    ]
