@@ -82,6 +82,8 @@ class FetchConfig(_Section):
     delay_seconds: Annotated[float, Field(ge=0)] = 2.0  # between two requests to one host
     max_bytes: Annotated[int, Field(gt=0)] = 10_000_000
     attempts: Annotated[int, Field(ge=1, le=20)] = 4
+    backoff_seconds: Annotated[float, Field(ge=0)] = 2.0  # first pause between two attempts, then doubled
+    max_retry_after_seconds: Annotated[float, Field(ge=0)] = 120.0  # longer Retry-After: give up until next check
     max_pages: Annotated[int, Field(ge=1, le=100)] = 20
     respect_robots_txt: bool = True
 

@@ -1,0 +1,155 @@
+"""One check: fetch → parse → store snapshot → diff → rules → render → outbox, then deliver.
+
+The edges (fetcher, store, mailer, clock) are passed in; everything between them is pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from email.message import EmailMessage
+
+from .config import Config, RankingConfig
+from .diff import diff
+from .errors import FetchError, ParseRefused, WatcherError
+from .fetch import Fetcher, Page
+from .mail import Delivery, Mailer, deliver_pending
+from .model import Row, Snapshot
+from .parse import MIN_ROWS, ListPage, assemble, parse_list_page
+from .render import render_alert
+from .rules import alerts_for, find_school
+from .store import Store
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """What one check of one ranking found."""
+
+    ranking: str
+    outcome: str  # baseline | changed | unchanged | not-modified | refused | failed
+    snapshot: Snapshot | None = None
+    school_row: Row | None = None
+    alerts: tuple[EmailMessage, ...] = ()
+    error: str | None = None
+    warning: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome not in ("refused", "failed")
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """A check of every ranking, then one pass over the outbox."""
+
+    checks: tuple[CheckResult, ...]
+    delivery: Delivery
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if all(c.ok for c in self.checks) else 1
+
+
+def _read_list(fetcher: Fetcher, first: Page, max_pages: int) -> tuple[list[Page], list[ListPage]]:
+    """Parse the first page and follow next-page links until the list ends."""
+    pages, parsed = [first], [parse_list_page(first.content, first.url, encoding=first.encoding)]
+    while parsed[-1].next_url:
+        url = parsed[-1].next_url
+        if url in {p.url for p in pages} or len(pages) >= max_pages:
+            raise ParseRefused(
+                f"the list's next-page links go round in a loop or past {max_pages} pages (at {url})",
+                url=first.url,
+            )
+        try:
+            page = fetcher.get(url)
+        except FetchError as exc:
+            raise FetchError(
+                f"page {len(pages) + 1} of the list could not be fetched, so the list was not read whole "
+                f"and nothing was recorded: {exc}",
+                url=url,
+                status=exc.status,
+            ) from exc
+        pages.append(page)
+        parsed.append(parse_list_page(page.content, page.url, encoding=page.encoding, group=parsed[-1].last_group))
+    return pages, parsed
+
+
+def _fetch_changed(fetcher: Fetcher, store: Store, url: str, previous: Snapshot | None) -> Page | None:
+    """The first page, or None when every page of the list answered 304 Not Modified."""
+    first = fetcher.get(url, store.validators(url) if previous else None)
+    if not first.not_modified:
+        return first
+    assert previous is not None
+    for other in previous.pages[1:]:
+        if not fetcher.get(other, store.validators(other)).not_modified:
+            # Another page changed: the list must be read whole, from a fresh first page.
+            return fetcher.get(url)
+    return None
+
+
+def check_ranking(
+    ranking: RankingConfig, config: Config, *, store: Store, fetcher: Fetcher, now: Clock = utc_now
+) -> CheckResult:
+    """Check one ranking and record what it found, in one transaction."""
+    previous = store.latest_snapshot(ranking.name)
+    fetched_at = now()
+    fetcher.take_log()
+    try:
+        first = _fetch_changed(fetcher, store, ranking.url, previous)
+        if first is None:
+            store.record_check(ranking.name, fetcher.take_log())
+            row = find_school(previous, config.school) if previous else None
+            return CheckResult(ranking.name, "not-modified", previous, row)
+        pages, parsed = _read_list(fetcher, first, config.fetch.max_pages)
+        min_rows = max(MIN_ROWS, previous.count // 2) if previous else MIN_ROWS
+        snapshot = assemble(parsed, ranking=ranking.name, fetched_at=fetched_at, min_rows=min_rows)
+    except ParseRefused as exc:
+        log = [replace(f, outcome="refused", error=f.error or str(exc)) for f in fetcher.take_log()]
+        store.record_check(ranking.name, log)
+        return CheckResult(ranking.name, "refused", error=str(exc))
+    except FetchError as exc:
+        store.record_check(ranking.name, fetcher.take_log())
+        return CheckResult(ranking.name, "failed", error=str(exc))
+
+    validators = [p.validators for p in pages]
+    row = find_school(snapshot, config.school)
+    warning = None
+    if row is None:
+        warning = (
+            f"{config.school.name} is not in this list ({snapshot.count} schools read). If it should be, "
+            "check [school] name, or set [school] slug from its page's URL."
+        )
+    if previous is not None and previous.content_hash == snapshot.content_hash:
+        store.record_check(ranking.name, fetcher.take_log(), validators=validators)
+        return CheckResult(ranking.name, "unchanged", previous, row, warning=warning)
+    alerts = alerts_for(previous, snapshot, diff(previous, snapshot) if previous else [], config.school)
+    messages = tuple(render_alert(a, sender=config.email.from_, recipients=config.email.to) for a in alerts)
+    store.record_check(ranking.name, fetcher.take_log(), snapshot=snapshot, validators=validators, alerts=messages)
+    outcome = "baseline" if previous is None else "changed"
+    return CheckResult(ranking.name, outcome, snapshot, row, messages, warning=warning)
+
+
+def run_check(
+    config: Config,
+    *,
+    store: Store,
+    fetcher: Fetcher,
+    mailer: Mailer,
+    now: Clock = utc_now,
+    rankings: Sequence[RankingConfig] | None = None,
+) -> RunResult:
+    """Check every ranking (one failing does not stop the others), then deliver the outbox."""
+    results = []
+    for ranking in rankings or config.rankings:
+        try:
+            results.append(check_ranking(ranking, config, store=store, fetcher=fetcher, now=now))
+        except WatcherError as exc:  # a database error on one ranking: report it, go on with the next
+            results.append(CheckResult(ranking.name, "failed", error=str(exc)))
+    return RunResult(tuple(results), deliver_pending(store, mailer, now))

@@ -1,0 +1,180 @@
+"""The `watcher` command: a thin shell over the pipeline. Exit 0 done, 1 a ranking failed, 2 bad config or usage.
+
+Heavy modules are imported inside the commands, so `watcher --help` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .check import RunResult
+    from .config import Config
+    from .store import Store
+
+log = logging.getLogger("watcher")
+
+COMMANDS = {
+    "check": "check every ranking once: fetch, compare with the last snapshot, email the alerts",
+    "history": "print the watched school's rank in each edition of each ranking",
+    "parse": "print what the parser reads from saved list pages (to check a page by hand)",
+    "demo": "run the whole pipeline offline on the bundled fixture pages; needs no config",
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="watcher",
+        description="Watches L'Étudiant's palmarès pages and emails the school's comms team when its rank moves.",
+        epilog="Exit codes: 0 done (changed or not), 1 at least one ranking failed, 2 bad config or usage.",
+    )
+    parser.add_argument(
+        "--config", type=Path, help="config file (default: $WATCHER_CONFIG, else ./config.toml)"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("check", help=COMMANDS["check"], description=COMMANDS["check"])
+    sub.add_parser("history", help=COMMANDS["history"], description=COMMANDS["history"])
+    parse = sub.add_parser("parse", help=COMMANDS["parse"], description=COMMANDS["parse"])
+    parse.add_argument("files", nargs="+", type=Path, metavar="FILE", help="saved page(s) of one list, in order")
+    parse.add_argument("--url", default="https://www.letudiant.fr/", help="the URL the page was saved from")
+    demo = sub.add_parser("demo", help=COMMANDS["demo"], description=COMMANDS["demo"])
+    demo.add_argument("--output", type=Path, default=Path("demo-output"), help="folder for the database and .eml")
+    return parser
+
+
+def _config(args: argparse.Namespace) -> Config:
+    from . import config
+
+    return config.load(args.config or config.default_path())
+
+
+def _open_store(cfg: Config) -> Store:
+    from .store import Store
+
+    return Store.open(cfg.database)
+
+
+def print_run(result: RunResult) -> None:
+    """One line per ranking, then what happened to the outbox."""
+    from .render import ordinal
+
+    for c in result.checks:
+        line = f"{c.ranking}: {c.outcome}"
+        if c.snapshot is not None:
+            line += f" (edition {c.snapshot.edition}, {c.snapshot.count} schools)"
+        if c.school_row is not None:
+            line += f"; {c.school_row.name} {ordinal(c.school_row.rank, c.school_row.tied)}"
+        if c.outcome == "baseline":
+            line += "; first check: recorded as the baseline, no alert"
+        if c.alerts:
+            line += f"; {len(c.alerts)} alert(s) queued"
+        print(line)
+        if c.error:
+            print(f"  error: {c.error}", file=sys.stderr)
+            if c.outcome == "refused":
+                print("  Nothing was recorded from this page and no alert was sent.", file=sys.stderr)
+        if c.warning:
+            print(f"  warning: {c.warning}", file=sys.stderr)
+    d = result.delivery
+    if d.sent or d.left_pending:
+        print(f"Outbox: {len(d.sent)} sent, {d.left_pending} pending")
+    for _, reason in d.failed:
+        print(f"  mail not sent now (it stays in the outbox and is retried): {reason}", file=sys.stderr)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .check import run_check
+    from .fetch import Fetcher
+    from .mail import SmtpMailer
+
+    cfg = _config(args)
+    store = _open_store(cfg)
+    with Fetcher(cfg.fetch, cfg.contact) as fetcher:
+        result = run_check(cfg, store=store, fetcher=fetcher, mailer=SmtpMailer.from_env(cfg.email))
+    store.close()
+    print_run(result)
+    return result.exit_code
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from .history import format_history, school_history
+
+    cfg = _config(args)
+    store = _open_store(cfg)
+    names = [r.name for r in cfg.rankings] + [n for n in store.rankings() if n not in {r.name for r in cfg.rankings}]
+    for name in names:
+        print(format_history(name, school_history(store.snapshots(name), cfg.school)))
+    store.close()
+    return 0
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from .parse import assemble, parse_list_page
+    from .render import number, ordinal
+
+    pages = []
+    group = None
+    for i, path in enumerate(args.files):
+        try:
+            content = path.read_bytes()
+        except OSError as exc:
+            print(f"error: cannot read {path}: {exc.strerror}", file=sys.stderr)
+            return 2
+        page = parse_list_page(content, args.url if i == 0 else str(path), group=group)
+        group = page.last_group
+        pages.append(page)
+    snapshot = assemble(pages, ranking="(parse)", fetched_at=datetime.now(UTC))
+    print(f"Edition {snapshot.edition}: {snapshot.count} schools read from {len(pages)} page(s)")
+    for row in snapshot.rows:
+        scores = " ".join(number(v) for _, v in row.scores)
+        print(
+            f"{ordinal(row.rank, row.tied):>13}  {row.group or '-':<3} {row.name:<45.45} "
+            f"{row.city or '':<24.24} {scores:<24} {number(row.total):>6}  {row.slug or ''}"
+        )
+    if pages[-1].next_url:
+        print(f"note: the list goes on at {pages[-1].next_url}; save that page too and pass it after this one.")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo(args.output)
+
+
+HANDLERS = {"check": cmd_check, "history": cmd_history, "parse": cmd_parse, "demo": cmd_demo}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `watcher` console script."""
+    from .errors import ConfigError, ParseRefused, StoreError, WatcherError
+
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        return HANDLERS[args.command](args)
+    except (ConfigError, StoreError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ParseRefused as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 1
+    except WatcherError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

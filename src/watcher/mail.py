@@ -1,0 +1,149 @@
+"""SMTP edge: deliver the outbox. An alert leaves the outbox only once the server has accepted it.
+
+"Sent once" means: each alert has a stable Message-ID and is marked sent in the database right
+after the SMTP server accepts it. A message the server did not accept stays pending and is tried
+again by the next check; it is never queued twice (the outbox is keyed by Message-ID).
+"""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import socket
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Protocol
+
+from .config import EmailConfig
+from .errors import MailError
+from .store import Store
+
+
+class Mailer(Protocol):
+    def send(self, message: EmailMessage) -> None: ...
+
+
+class ServerUnreachable(MailError):
+    """No message can be sent now (connection, TLS or login failed): stop trying until later."""
+
+
+@dataclass
+class SmtpMailer:
+    """Sends over SMTP with the settings of `[email]`; credentials come from the environment."""
+
+    config: EmailConfig
+    username: str | None = None
+    password: str | None = None
+    ssl_context: ssl.SSLContext = field(default_factory=ssl.create_default_context)
+
+    @classmethod
+    def from_env(cls, config: EmailConfig) -> SmtpMailer:
+        return cls(config, os.environ.get("WATCHER_SMTP_USERNAME"), os.environ.get("WATCHER_SMTP_PASSWORD"))
+
+    def _where(self) -> str:
+        return f"the mail server {self.config.smtp_host}:{self.config.smtp_port}"
+
+    def _connect(self) -> smtplib.SMTP:
+        cfg = self.config
+        try:
+            if cfg.use_ssl:
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                    cfg.smtp_host, cfg.smtp_port, timeout=cfg.timeout_seconds, context=self.ssl_context
+                )
+            else:
+                smtp = smtplib.SMTP(cfg.smtp_host, cfg.smtp_port, timeout=cfg.timeout_seconds)
+            if cfg.use_starttls:
+                smtp.starttls(context=self.ssl_context)
+            if self.username:
+                smtp.login(self.username, self.password or "")
+        except smtplib.SMTPNotSupportedError as exc:
+            raise ServerUnreachable(
+                f"{self._where()} does not offer STARTTLS. Set email.starttls = false if it is a local "
+                "relay, or use the server's TLS port (587 with STARTTLS, 465 for SMTPS)."
+            ) from exc
+        except smtplib.SMTPAuthenticationError as exc:
+            raise ServerUnreachable(
+                f"{self._where()} refused the login ({exc.smtp_code}). Check WATCHER_SMTP_USERNAME and "
+                "WATCHER_SMTP_PASSWORD in the environment."
+            ) from exc
+        except ssl.SSLError as exc:
+            raise ServerUnreachable(
+                f"TLS with {self._where()} failed ({exc.reason or exc}). Check that the port matches the "
+                "TLS mode (465: SMTPS, 587: STARTTLS) and that the server's certificate is valid."
+            ) from exc
+        except (TimeoutError, socket.timeout) as exc:
+            raise ServerUnreachable(
+                f"{self._where()} did not answer within {cfg.timeout_seconds:g} s. Check email.smtp_host "
+                "and email.smtp_port."
+            ) from exc
+        except (OSError, smtplib.SMTPException) as exc:
+            raise ServerUnreachable(
+                f"Cannot reach {self._where()}: {exc}. Check email.smtp_host and email.smtp_port, "
+                "and that the server is running."
+            ) from exc
+        return smtp
+
+    def send(self, message: EmailMessage) -> None:
+        """Hand one message to the server; raise `MailError` (or `ServerUnreachable`) when it is not accepted."""
+        smtp = self._connect()
+        try:
+            smtp.send_message(message)
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise MailError(f"{self._where()} refused the recipients {', '.join(exc.recipients)}.") from exc
+        except smtplib.SMTPSenderRefused as exc:
+            raise MailError(f"{self._where()} refused the sender {exc.sender}; check email.from.") from exc
+        except (OSError, smtplib.SMTPException) as exc:
+            raise ServerUnreachable(f"{self._where()} dropped the message: {exc}.") from exc
+        finally:
+            try:
+                smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                smtp.close()
+
+
+@dataclass
+class FileMailer:
+    """Writes each message as a .eml file instead of sending it (the offline demo)."""
+
+    folder: Path
+    written: list[Path] = field(default_factory=list)
+
+    def send(self, message: EmailMessage) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"alert-{len(self.written) + 1}.eml"
+        path.write_bytes(bytes(message))
+        self.written.append(path)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """What one pass over the outbox did."""
+
+    sent: tuple[str, ...]
+    failed: tuple[tuple[str, str], ...]  # (Message-ID, reason)
+    left_pending: int
+
+
+def deliver_pending(
+    store: Store, mailer: Mailer, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+) -> Delivery:
+    """Send every pending alert, oldest first; stop at the first sign the server is unreachable."""
+    sent: list[str] = []
+    failed: list[tuple[str, str]] = []
+    pending = store.pending()
+    for item in pending:
+        try:
+            mailer.send(item.message)
+        except MailError as exc:
+            store.mark_failed(item.message_id, str(exc))
+            failed.append((item.message_id, str(exc)))
+            if isinstance(exc, ServerUnreachable):
+                break
+            continue
+        store.mark_sent(item.message_id, now())
+        sent.append(item.message_id)
+    return Delivery(tuple(sent), tuple(failed), len(pending) - len(sent))

@@ -1,0 +1,323 @@
+"""The SQLite database (through sqlite-utils): fetch log, HTTP validators, snapshots, rows, outbox.
+
+Plain tables any SQLite tool can read. The schema is created and migrated here; `schema_version` in
+the `meta` table says which migrations ran. Everything one check writes goes through
+`Store.record_check`, in one transaction: a check cut off half-way leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any, cast
+
+import sqlite_utils
+
+from .errors import StoreError
+from .model import Row, Snapshot
+
+
+@dataclass(frozen=True, slots=True)
+class FetchLog:
+    """One HTTP request, as the fetch log keeps it."""
+
+    url: str
+    started_at: datetime
+    status: int | None
+    bytes: int
+    duration_ms: int
+    outcome: str  # "changed" | "unchanged" | "not-modified" | "refused" | "failed"
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Validators:
+    """What the server said about a page, for the next conditional request."""
+
+    url: str
+    etag: str | None
+    last_modified: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    message_id: str
+    ranking: str
+    created_at: str
+    attempts: int
+    message: EmailMessage
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    db["meta"].create({"key": str, "value": str}, pk="key")
+    db["fetches"].create(
+        {
+            "id": int,
+            "ranking": str,
+            "url": str,
+            "started_at": str,
+            "status": int,
+            "bytes": int,
+            "duration_ms": int,
+            "outcome": str,
+            "error": str,
+        },
+        pk="id",
+    )
+    db["fetches"].create_index(["ranking", "started_at"])
+    db["validators"].create({"url": str, "etag": str, "last_modified": str}, pk="url")
+    db["snapshots"].create(
+        {
+            "id": int,
+            "ranking": str,
+            "url": str,
+            "edition": int,
+            "fetched_at": str,
+            "content_hash": str,
+            "school_count": int,
+            "pages": str,
+        },
+        pk="id",
+    )
+    db["snapshots"].create_index(["ranking", "id"])
+    db["rows"].create(
+        {
+            "snapshot_id": int,
+            "position": int,
+            "rank": int,
+            "tied": int,
+            "name": str,
+            "slug": str,
+            "city": str,
+            "total": float,
+            "grp": str,
+            "scores": str,
+        },
+        pk=("snapshot_id", "position"),
+        foreign_keys=[("snapshot_id", "snapshots", "id")],
+    )
+    db["outbox"].create(
+        {
+            "message_id": str,
+            "ranking": str,
+            "created_at": str,
+            "subject": str,
+            "recipients": str,
+            "message": bytes,
+            "status": str,
+            "attempts": int,
+            "last_error": str,
+            "sent_at": str,
+        },
+        pk="message_id",
+    )
+    db["outbox"].create_index(["status"])
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1,)
+
+
+class Store:
+    """The project's database; open it with `Store.open(path)`."""
+
+    def __init__(self, db: sqlite_utils.Database, path: Path) -> None:
+        self.db = db
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path) -> Store:
+        """Open (creating and migrating when needed) the database at `path`."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(path, timeout=30)
+            db = sqlite_utils.Database(conn)
+            db.execute("PRAGMA journal_mode=WAL")  # readers (history, status) never wait for a check
+            db.execute("PRAGMA foreign_keys=ON")
+            store = cls(db, path)
+            store._migrate()
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"Cannot open the database {path}: {exc}. Check the path and its permissions.") from exc
+        return store
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _migrate(self) -> None:
+        version = 0
+        if "meta" in self.db.table_names():
+            found = self.db.execute("select value from meta where key = 'schema_version'").fetchone()
+            version = int(found[0]) if found else 0
+        if version > len(MIGRATIONS):
+            raise StoreError(
+                f"The database {self.path} was written by a newer watcher (schema {version}); upgrade watcher."
+            )
+        for number, migrate in enumerate(MIGRATIONS[version:], start=version + 1):
+            with self.db.atomic():
+                migrate(self.db)
+                self.db["meta"].upsert({"key": "schema_version", "value": str(number)}, pk="key")
+
+    @contextmanager
+    def _writing(self, what: str) -> Iterator[None]:
+        try:
+            with self.db.atomic():
+                yield
+        except sqlite3.Error as exc:
+            raise StoreError(f"Cannot write {what} to the database {self.path}: {exc}.") from exc
+
+    # Reading
+
+    def validators(self, url: str) -> Validators | None:
+        found = self.db.execute("select etag, last_modified from validators where url = ?", [url]).fetchone()
+        return Validators(url, found[0], found[1]) if found else None
+
+    def latest_snapshot(self, ranking: str) -> Snapshot | None:
+        """The last snapshot recorded for a ranking, rows included."""
+        found = list(self.db["snapshots"].rows_where("ranking = ?", [ranking], order_by="id desc", limit=1))
+        return self._snapshot(found[0]) if found else None
+
+    def snapshots(self, ranking: str) -> list[Snapshot]:
+        """Every snapshot of a ranking, oldest first."""
+        return [self._snapshot(r) for r in self.db["snapshots"].rows_where("ranking = ?", [ranking], order_by="id")]
+
+    def rankings(self) -> list[str]:
+        return [r[0] for r in self.db.execute("select distinct ranking from snapshots order by ranking")]
+
+    def _snapshot(self, record: dict[str, Any]) -> Snapshot:
+        rows = tuple(
+            Row(
+                rank=r["rank"],
+                name=r["name"],
+                slug=r["slug"],
+                tied=bool(r["tied"]),
+                city=r["city"],
+                scores=tuple((label, value) for label, value in json.loads(r["scores"])),
+                total=r["total"],
+                group=r["grp"],
+            )
+            for r in self.db["rows"].rows_where("snapshot_id = ?", [record["id"]], order_by="position")
+        )
+        return Snapshot(
+            ranking=record["ranking"],
+            url=record["url"],
+            edition=record["edition"],
+            rows=rows,
+            fetched_at=datetime.fromisoformat(record["fetched_at"]),
+            pages=tuple(json.loads(record["pages"])),
+            content_hash=record["content_hash"],
+        )
+
+    def pending(self) -> list[OutboxItem]:
+        """Alerts written but not yet accepted by the SMTP server, oldest first."""
+        return [
+            OutboxItem(
+                message_id=r["message_id"],
+                ranking=r["ranking"],
+                created_at=r["created_at"],
+                attempts=r["attempts"],
+                message=cast(EmailMessage, message_from_bytes(r["message"], policy=policy.default)),
+            )
+            for r in self.db["outbox"].rows_where("status = 'pending'", order_by="created_at, message_id")
+        ]
+
+    def fetch_log(self, ranking: str) -> list[dict[str, Any]]:
+        return list(self.db["fetches"].rows_where("ranking = ?", [ranking], order_by="id"))
+
+    # Writing
+
+    def record_check(
+        self,
+        ranking: str,
+        fetches: Sequence[FetchLog],
+        *,
+        snapshot: Snapshot | None = None,
+        validators: Sequence[Validators] = (),
+        alerts: Sequence[EmailMessage] = (),
+    ) -> None:
+        """Everything one check of one ranking learnt, in one transaction."""
+        with self._writing(f"the check of {ranking!r}"):
+            self.db["fetches"].insert_all(
+                [
+                    {
+                        "ranking": ranking,
+                        "url": f.url,
+                        "started_at": f.started_at.isoformat(),
+                        "status": f.status,
+                        "bytes": f.bytes,
+                        "duration_ms": f.duration_ms,
+                        "outcome": f.outcome,
+                        "error": f.error,
+                    }
+                    for f in fetches
+                ]
+            )
+            if snapshot is not None:
+                self._insert_snapshot(snapshot)
+            for v in validators:
+                self.db["validators"].upsert(
+                    {"url": v.url, "etag": v.etag, "last_modified": v.last_modified}, pk="url"
+                )
+            for message in alerts:
+                self.db["outbox"].insert(
+                    {
+                        "message_id": message["Message-ID"],
+                        "ranking": ranking,
+                        "created_at": datetime.now().astimezone().isoformat(),
+                        "subject": message["Subject"],
+                        "recipients": message["To"],
+                        "message": bytes(message),
+                        "status": "pending",
+                        "attempts": 0,
+                    },
+                    ignore=True,  # the same alert (same Message-ID) is queued once
+                )
+
+    def _insert_snapshot(self, snapshot: Snapshot) -> None:
+        table = self.db["snapshots"]
+        table.insert(
+            {
+                "ranking": snapshot.ranking,
+                "url": snapshot.url,
+                "edition": snapshot.edition,
+                "fetched_at": snapshot.fetched_at.isoformat(),
+                "content_hash": snapshot.content_hash,
+                "school_count": snapshot.count,
+                "pages": json.dumps(list(snapshot.pages)),
+            }
+        )
+        snapshot_id = table.last_pk
+        self.db["rows"].insert_all(
+            {
+                "snapshot_id": snapshot_id,
+                "position": position,
+                "rank": r.rank,
+                "tied": int(r.tied),
+                "name": r.name,
+                "slug": r.slug,
+                "city": r.city,
+                "total": r.total,
+                "grp": r.group,
+                "scores": json.dumps(r.scores, ensure_ascii=False),
+            }
+            for position, r in enumerate(snapshot.rows)
+        )
+
+    def mark_sent(self, message_id: str, at: datetime) -> None:
+        with self._writing("a sent alert"):
+            self.db.execute(
+                "update outbox set status = 'sent', sent_at = ?, attempts = attempts + 1 where message_id = ?",
+                [at.isoformat(), message_id],
+            )
+
+    def mark_failed(self, message_id: str, error: str) -> None:
+        with self._writing("a failed delivery"):
+            self.db.execute(
+                "update outbox set attempts = attempts + 1, last_error = ? where message_id = ?",
+                [error, message_id],
+            )
