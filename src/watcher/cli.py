@@ -33,9 +33,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Watches L'Étudiant's palmarès pages and emails the school's comms team when its rank moves.",
         epilog="Exit codes: 0 done (changed or not), 1 at least one ranking failed, 2 bad config or usage.",
     )
-    parser.add_argument(
-        "--config", type=Path, help="config file (default: $WATCHER_CONFIG, else ./config.toml)"
-    )
+    parser.add_argument("--config", type=Path, help="config file (default: $WATCHER_CONFIG, else ./config.toml)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("check", help=COMMANDS["check"], description=COMMANDS["check"])
@@ -77,8 +75,10 @@ def print_run(result: RunResult) -> None:
         print(line)
         if c.error:
             print(f"  error: {c.error}", file=sys.stderr)
-            if c.outcome == "refused":
-                print("  Nothing was recorded from this page and no alert was sent.", file=sys.stderr)
+            print(
+                "  Nothing was recorded for this ranking and no alert was sent; the next check tries again.",
+                file=sys.stderr,
+            )
         if c.warning:
             print(f"  warning: {c.warning}", file=sys.stderr)
     d = result.delivery

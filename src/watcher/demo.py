@@ -13,7 +13,9 @@ from importlib.resources import files
 from pathlib import Path
 from typing import cast
 
-LIST_PATH = "/palmares/liste-profils/palmares-des-ecoles-d-ingenieurs/palmares-general-des-ecoles-d-ingenieurs/home.html"
+LIST_PATH = (
+    "/palmares/liste-profils/palmares-des-ecoles-d-ingenieurs/palmares-general-des-ecoles-d-ingenieurs/home.html"
+)
 RANKING = "Palmarès général des écoles d'ingénieurs"
 
 
@@ -59,7 +61,10 @@ class FixtureSite:
                     self.end_headers()
                     return
                 self.send_response(200)
-                self.send_header("Content-Type", "text/html" if b"windows-1252" in body[:600] else "text/html; charset=utf-8")
+                self.send_header(
+                    "Content-Type",
+                    "text/html" if b"windows-1252" in body[:600] else "text/html; charset=utf-8",
+                )
                 self.send_header("Content-Length", str(len(body)))
                 self.send_header("ETag", etag)
                 self.end_headers()

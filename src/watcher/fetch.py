@@ -182,7 +182,9 @@ class Fetcher:
                 if status == 429 or status >= 500:
                     error = f"{status} {response.reason_phrase}"
                     raise _Retryable(
-                        status, response.reason_phrase, _retry_after(response.headers.get("Retry-After"), started)
+                        status,
+                        response.reason_phrase,
+                        _retry_after(response.headers.get("Retry-After"), started),
                     )
                 if status != 304 and not 200 <= status < 300:
                     error = f"{status} {response.reason_phrase}"
@@ -199,9 +201,7 @@ class Fetcher:
                     status=status,
                     content=body,
                     encoding=response.charset_encoding,
-                    validators=Validators(
-                        url, response.headers.get("ETag"), response.headers.get("Last-Modified")
-                    ),
+                    validators=Validators(url, response.headers.get("ETag"), response.headers.get("Last-Modified")),
                 )
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc or 'no detail'}"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import smtplib
-import socket
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -75,7 +74,7 @@ class SmtpMailer:
                 f"TLS with {self._where()} failed ({exc.reason or exc}). Check that the port matches the "
                 "TLS mode (465: SMTPS, 587: STARTTLS) and that the server's certificate is valid."
             ) from exc
-        except (TimeoutError, socket.timeout) as exc:
+        except TimeoutError as exc:
             raise ServerUnreachable(
                 f"{self._where()} did not answer within {cfg.timeout_seconds:g} s. Check email.smtp_host "
                 "and email.smtp_port."
@@ -128,9 +127,7 @@ class Delivery:
     left_pending: int
 
 
-def deliver_pending(
-    store: Store, mailer: Mailer, now: Callable[[], datetime] = lambda: datetime.now(UTC)
-) -> Delivery:
+def deliver_pending(store: Store, mailer: Mailer, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> Delivery:
     """Send every pending alert, oldest first; stop at the first sign the server is unreachable."""
     sent: list[str] = []
     failed: list[tuple[str, str]] = []

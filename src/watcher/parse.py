@@ -75,7 +75,7 @@ def _cells(tr: Tag) -> list[Tag]:
 
 def _span(cell: Tag, attr: str) -> int:
     try:
-        return max(1, min(int(str(cell.get(attr, 1))), 50))
+        return max(1, min(int(str(cell.get(attr) or 1)), 50))
     except ValueError:
         return 1
 
@@ -157,17 +157,14 @@ def _slug(href: str) -> str | None:
 
 def _row(tr: Tag, cols: _Columns, group: str | None, where: str) -> Row | None:
     cells = _expand(tr)
-    link = tr.find("a", class_="u-typo-strong") or (
-        cells[cols.school].find("a") if len(cells) > cols.school else None
-    )
+    link = tr.find("a", class_="u-typo-strong") or (cells[cols.school].find("a") if len(cells) > cols.school else None)
     rank_text = _text(cells[cols.rank]) if len(cells) > cols.rank else ""
     rank_match = _RANK.match(rank_text)
     if link is None and rank_match is None:
         return None  # an ad, spacer or heading row, not a school
     if len(cells) != cols.width:
         raise ParseRefused(
-            f"a school row has {len(cells)} cells where the headers have {cols.width} columns: "
-            f"{_text(tr)[:120]!r}",
+            f"a school row has {len(cells)} cells where the headers have {cols.width} columns: {_text(tr)[:120]!r}",
             url=where,
         )
     if rank_match is None:
@@ -237,6 +234,8 @@ def parse_list_page(content: bytes, url: str, *, encoding: str | None = None, gr
         row = _row(tr, cols, group, url)
         if row is not None:
             rows.append(row)
+    if not rows:
+        raise ParseRefused("the ranking table has no school rows (empty table)", url=url)
     intro = _DECLARED.search(_text(table.find_parent("section") or soup))
     return ListPage(
         url=url,
@@ -264,15 +263,14 @@ def _check_ranks(rows: Sequence[Row], where: str) -> tuple[Row, ...]:
             else:
                 problem = "ranks are out of order"
             raise ParseRefused(
-                f"{after}, {row.name} is ranked {row.rank} where {position} was expected: {problem}", url=where
+                f"{after}, {row.name} is ranked {row.rank} where {position} was expected: {problem}",
+                url=where,
             )
         out.append(row)
     return tuple(out)
 
 
-def assemble(
-    pages: Sequence[ListPage], *, ranking: str, fetched_at: datetime, min_rows: int = MIN_ROWS
-) -> Snapshot:
+def assemble(pages: Sequence[ListPage], *, ranking: str, fetched_at: datetime, min_rows: int = MIN_ROWS) -> Snapshot:
     """Join the pages of one list into a `Snapshot`, or refuse it with the reason and the page."""
     where = pages[0].url
     rows = [row for page in pages for row in page.rows]
@@ -291,8 +289,7 @@ def assemble(
     for row in checked:
         if row.key in seen:
             raise ParseRefused(
-                f"{row.name} appears twice (ranks {seen[row.key].rank} and {row.rank}): "
-                "a page was probably read twice",
+                f"{row.name} appears twice (ranks {seen[row.key].rank} and {row.rank}): a page was probably read twice",
                 url=where,
             )
         seen[row.key] = row

@@ -15,8 +15,9 @@ from .model import Alert, Row
 
 PARIS = ZoneInfo("Europe/Paris")
 _MONTHS = (
-    "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split()
-)
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+)  # fmt: skip
 
 
 def number(value: float | None, digits: int = 1) -> str:

@@ -52,9 +52,7 @@ def alert_key(ranking_url: str, old: Snapshot, new: Snapshot, school_key: str) -
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
-def alerts_for(
-    old: Snapshot | None, new: Snapshot, events: Sequence[Event], school: SchoolConfig
-) -> list[Alert]:
+def alerts_for(old: Snapshot | None, new: Snapshot, events: Sequence[Event], school: SchoolConfig) -> list[Alert]:
     """The comms alerts a new snapshot calls for (none for a baseline)."""
     if old is None:
         return []

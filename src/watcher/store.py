@@ -56,8 +56,8 @@ class OutboxItem:
 
 
 def _v1(db: sqlite_utils.Database) -> None:
-    db["meta"].create({"key": str, "value": str}, pk="key")
-    db["fetches"].create(
+    db.table("meta").create({"key": str, "value": str}, pk="key")
+    db.table("fetches").create(
         {
             "id": int,
             "ranking": str,
@@ -71,9 +71,9 @@ def _v1(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["fetches"].create_index(["ranking", "started_at"])
-    db["validators"].create({"url": str, "etag": str, "last_modified": str}, pk="url")
-    db["snapshots"].create(
+    db.table("fetches").create_index(["ranking", "started_at"])
+    db.table("validators").create({"url": str, "etag": str, "last_modified": str}, pk="url")
+    db.table("snapshots").create(
         {
             "id": int,
             "ranking": str,
@@ -86,8 +86,8 @@ def _v1(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["snapshots"].create_index(["ranking", "id"])
-    db["rows"].create(
+    db.table("snapshots").create_index(["ranking", "id"])
+    db.table("rows").create(
         {
             "snapshot_id": int,
             "position": int,
@@ -103,7 +103,7 @@ def _v1(db: sqlite_utils.Database) -> None:
         pk=("snapshot_id", "position"),
         foreign_keys=[("snapshot_id", "snapshots", "id")],
     )
-    db["outbox"].create(
+    db.table("outbox").create(
         {
             "message_id": str,
             "ranking": str,
@@ -118,7 +118,7 @@ def _v1(db: sqlite_utils.Database) -> None:
         },
         pk="message_id",
     )
-    db["outbox"].create_index(["status"])
+    db.table("outbox").create_index(["status"])
 
 
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1,)
@@ -161,7 +161,7 @@ class Store:
         for number, migrate in enumerate(MIGRATIONS[version:], start=version + 1):
             with self.db.atomic():
                 migrate(self.db)
-                self.db["meta"].upsert({"key": "schema_version", "value": str(number)}, pk="key")
+                self.db.table("meta").upsert({"key": "schema_version", "value": str(number)}, pk="key")
 
     @contextmanager
     def _writing(self, what: str) -> Iterator[None]:
@@ -179,12 +179,14 @@ class Store:
 
     def latest_snapshot(self, ranking: str) -> Snapshot | None:
         """The last snapshot recorded for a ranking, rows included."""
-        found = list(self.db["snapshots"].rows_where("ranking = ?", [ranking], order_by="id desc", limit=1))
+        found = list(self.db.table("snapshots").rows_where("ranking = ?", [ranking], order_by="id desc", limit=1))
         return self._snapshot(found[0]) if found else None
 
     def snapshots(self, ranking: str) -> list[Snapshot]:
         """Every snapshot of a ranking, oldest first."""
-        return [self._snapshot(r) for r in self.db["snapshots"].rows_where("ranking = ?", [ranking], order_by="id")]
+        return [
+            self._snapshot(r) for r in self.db.table("snapshots").rows_where("ranking = ?", [ranking], order_by="id")
+        ]
 
     def rankings(self) -> list[str]:
         return [r[0] for r in self.db.execute("select distinct ranking from snapshots order by ranking")]
@@ -201,7 +203,7 @@ class Store:
                 total=r["total"],
                 group=r["grp"],
             )
-            for r in self.db["rows"].rows_where("snapshot_id = ?", [record["id"]], order_by="position")
+            for r in self.db.table("rows").rows_where("snapshot_id = ?", [record["id"]], order_by="position")
         )
         return Snapshot(
             ranking=record["ranking"],
@@ -223,11 +225,11 @@ class Store:
                 attempts=r["attempts"],
                 message=cast(EmailMessage, message_from_bytes(r["message"], policy=policy.default)),
             )
-            for r in self.db["outbox"].rows_where("status = 'pending'", order_by="created_at, message_id")
+            for r in self.db.table("outbox").rows_where("status = 'pending'", order_by="created_at, message_id")
         ]
 
     def fetch_log(self, ranking: str) -> list[dict[str, Any]]:
-        return list(self.db["fetches"].rows_where("ranking = ?", [ranking], order_by="id"))
+        return list(self.db.table("fetches").rows_where("ranking = ?", [ranking], order_by="id"))
 
     # Writing
 
@@ -242,7 +244,7 @@ class Store:
     ) -> None:
         """Everything one check of one ranking learnt, in one transaction."""
         with self._writing(f"the check of {ranking!r}"):
-            self.db["fetches"].insert_all(
+            self.db.table("fetches").insert_all(
                 [
                     {
                         "ranking": ranking,
@@ -260,11 +262,11 @@ class Store:
             if snapshot is not None:
                 self._insert_snapshot(snapshot)
             for v in validators:
-                self.db["validators"].upsert(
+                self.db.table("validators").upsert(
                     {"url": v.url, "etag": v.etag, "last_modified": v.last_modified}, pk="url"
                 )
             for message in alerts:
-                self.db["outbox"].insert(
+                self.db.table("outbox").insert(
                     {
                         "message_id": message["Message-ID"],
                         "ranking": ranking,
@@ -279,7 +281,7 @@ class Store:
                 )
 
     def _insert_snapshot(self, snapshot: Snapshot) -> None:
-        table = self.db["snapshots"]
+        table = self.db.table("snapshots")
         table.insert(
             {
                 "ranking": snapshot.ranking,
@@ -292,7 +294,7 @@ class Store:
             }
         )
         snapshot_id = table.last_pk
-        self.db["rows"].insert_all(
+        self.db.table("rows").insert_all(
             {
                 "snapshot_id": snapshot_id,
                 "position": position,

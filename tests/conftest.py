@@ -1,0 +1,182 @@
+"""Real local parts for the tests: an L'Étudiant stand-in over HTTP and an SMTP server, both on 127.0.0.1."""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+import ssl
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+import trustme
+from aiosmtpd.controller import Controller
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+LIST_PATH = (
+    "/palmares/liste-profils/palmares-des-ecoles-d-ingenieurs/palmares-general-des-ecoles-d-ingenieurs/home.html"
+)
+RANKING = "Palmarès général des écoles d'ingénieurs"
+
+
+def fixture(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+@dataclass
+class Site:
+    """What the fake site serves: bytes per path (with query), plus scripted failures."""
+
+    pages: dict[str, bytes] = field(default_factory=dict)
+    statuses: dict[str, list[tuple[int, dict[str, str]]]] = field(default_factory=dict)  # path -> queued answers
+    etags: bool = True
+    requests: list[Request] = field(default_factory=list)
+    robots: bytes = b"User-agent: *\nAllow: /\n"
+
+    def edition(self, year: int) -> None:
+        """Serve one edition of the general list (and its page 2 when it has one)."""
+        self.pages[LIST_PATH] = fixture(f"palmares-general-{year}.html")
+        page2 = FIXTURES / f"palmares-general-{year}-page2.html"
+        if page2.exists():
+            self.pages[LIST_PATH + "?page=2"] = page2.read_bytes()
+        else:
+            self.pages.pop(LIST_PATH + "?page=2", None)
+
+    def fail(self, path: str, status: int, times: int = 1, **headers: str) -> None:
+        self.statuses.setdefault(path, []).extend([(status, headers)] * times)
+
+    def handle(self, request: Request) -> Response:
+        self.requests.append(request)
+        path = request.path + (f"?{request.query_string.decode()}" if request.query_string else "")
+        if request.path == "/robots.txt":
+            return Response(self.robots, content_type="text/plain")
+        queued = self.statuses.get(path)
+        if queued:
+            status, headers = queued.pop(0)
+            return Response(b"busy", status=status, headers=headers)
+        body = self.pages.get(path)
+        if body is None:
+            return Response(b"not found", status=404)
+        headers = {}
+        if self.etags:
+            etag = '"' + hashlib.sha1(body).hexdigest() + '"'
+            headers["ETag"] = etag
+            if request.headers.get("If-None-Match") == etag:
+                return Response(status=304, headers=headers)
+        return Response(body, content_type="text/html", headers=headers)
+
+    def list_requests(self) -> list[Request]:
+        return [r for r in self.requests if r.path == LIST_PATH]
+
+
+@pytest.fixture
+def site(httpserver: HTTPServer) -> Site:
+    s = Site()
+    httpserver.expect_request("").respond_with_handler(s.handle)
+    return s
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every message it accepts."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.tls_used: list[bool] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(cast(EmailMessage, message_from_bytes(envelope.content, policy=policy.default)))
+        self.tls_used.append(session.ssl is not None)
+        return "250 Message accepted for delivery"
+
+
+@dataclass
+class SmtpServer:
+    port: int
+    inbox: Inbox
+    start: Callable[[], None]
+    stop: Callable[[], None]
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server on 127.0.0.1 that tests can stop and start again on the same port."""
+    inbox, port = Inbox(), free_port()
+    holder: dict[str, Controller] = {}
+
+    def start() -> None:
+        holder["c"] = Controller(inbox, hostname="127.0.0.1", port=port)
+        holder["c"].start()
+
+    def stop() -> None:
+        controller = holder.pop("c", None)
+        if controller is not None:
+            controller.stop()
+
+    start()
+    yield SmtpServer(port, inbox, start, stop)
+    stop()
+
+
+@pytest.fixture(scope="session")
+def test_ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture
+def tls_smtp(test_ca: trustme.CA, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
+    """An SMTP server that requires STARTTLS, with a certificate from a test CA the client trusts."""
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    test_ca.issue_cert("127.0.0.1", "localhost").configure_cert(server_ctx)
+    ca_file = tmp_path / "test-ca.pem"
+    test_ca.cert_pem.write_to_path(str(ca_file))
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))  # what the default SSL context trusts
+    inbox, port = Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, tls_context=server_ctx, require_starttls=True)
+    controller.start()
+    yield SmtpServer(port, inbox, controller.start, controller.stop)
+    controller.stop()
+
+
+@pytest.fixture
+def write_config(tmp_path: Path, httpserver: HTTPServer) -> Callable[..., Path]:
+    """Write a config.toml pointing at the local site and SMTP server; extra TOML is appended."""
+
+    def write(smtp_port: int, extra: str = "", starttls: bool = False, school: str = "IMT Mines Alès") -> Path:
+        path = tmp_path / "config.toml"
+        path.write_text(
+            f"""database = "watcher.db"
+[school]
+name = "{school}"
+[[rankings]]
+name = "{RANKING}"
+url = "{httpserver.url_for(LIST_PATH)}#indicateurs=900716,900717,900718,900719&criterias"
+[email]
+to = ["communication@example.org"]
+from = "watcher@example.org"
+smtp_host = "127.0.0.1"
+smtp_port = {smtp_port}
+starttls = {str(starttls).lower()}
+timeout_seconds = 5
+[fetch]
+delay_seconds = 0
+backoff_seconds = 0.01
+timeout_seconds = 5
+{extra}
+""",
+            encoding="utf-8",
+        )
+        return path
+
+    return write

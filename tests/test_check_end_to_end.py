@@ -1,0 +1,200 @@
+"""`watcher check` end to end: fixture pages over real HTTP, alerts over real SMTP, a real SQLite file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+
+from watcher import check as check_module
+from watcher.cli import main
+
+from .conftest import LIST_PATH, Site, SmtpServer, fixture
+
+
+def run(config: Path, *args: str) -> int:
+    return main(["--config", str(config), *args])
+
+
+def db(config: Path) -> sqlite_utils.Database:
+    return sqlite_utils.Database(config.parent / "watcher.db")
+
+
+@pytest.fixture
+def config(site: Site, smtp: SmtpServer, write_config) -> Path:
+    site.edition(2020)
+    return write_config(smtp.port)
+
+
+def test_first_check_records_a_baseline_and_sends_nothing(config: Path, smtp: SmtpServer, capsys) -> None:
+    assert run(config, "check") == 0
+    assert smtp.inbox.messages == []
+    assert db(config)["snapshots"].count == 1
+    assert db(config)["rows"].count == 167
+    out = capsys.readouterr().out
+    assert "baseline" in out and "IMT Mines Alès 33e" in out
+
+
+def test_new_edition_sends_exactly_one_alert_with_the_right_numbers(config: Path, site: Site, smtp: SmtpServer) -> None:
+    assert run(config, "check") == 0
+    site.edition(2021)
+    assert run(config, "check") == 0
+    assert len(smtp.inbox.messages) == 1
+    message = smtp.inbox.messages[0]
+    assert message["Subject"] == ("IMT Mines Alès : 27e (+6 places) au Palmarès général des écoles d'ingénieurs 2021")
+    assert message["To"] == "communication@example.org"
+    text = message.get_body(("plain",)).get_content()
+    for expected in (
+        "33e en 2020, 27e en 2021",
+        "33 − 27 = 6",
+        "168 écoles classées",
+        "Groupe A : 16e sur 34",
+        "première moitié du groupe A",
+        "top 16 %",
+        "Note totale : 43,5 points (édition 2020 : 41,8 points)",
+        LIST_PATH,
+        "heure de Paris",
+    ):
+        assert expected in text, expected
+    html = message.get_body(("html",)).get_content()
+    assert "27e" in html and "<script" not in html
+    # Both pages of the split 2021 list were read: 168 rows in the new snapshot.
+    snapshots = list(db(config)["snapshots"].rows_where(order_by="id"))
+    assert [s["school_count"] for s in snapshots] == [167, 168]
+    assert db(config)["outbox"].get(message["Message-ID"])["status"] == "sent"
+    # A later check of the same page sends nothing more.
+    assert run(config, "check") == 0
+    assert len(smtp.inbox.messages) == 1
+
+
+def test_unchanged_page_adds_no_snapshot_and_sends_nothing(config: Path, site: Site, smtp: SmtpServer) -> None:
+    site.etags = False  # the server answers 200 every time
+    assert run(config, "check") == 0
+    # Same ranking, other page bytes (an ad changed): still nothing new.
+    site.pages[LIST_PATH] = site.pages[LIST_PATH].replace(b"publicit", b"Publicit")
+    assert run(config, "check") == 0
+    assert db(config)["snapshots"].count == 1
+    assert smtp.inbox.messages == []
+    outcomes = [f["outcome"] for f in db(config)["fetches"].rows_where("url like '%home.html'", order_by="id")]
+    assert outcomes == ["fetched", "fetched"]
+
+
+def test_not_modified_skips_parsing(config: Path, site: Site, monkeypatch, capsys) -> None:
+    assert run(config, "check") == 0
+    calls: list[str] = []
+    real = check_module.parse_list_page
+    monkeypatch.setattr(check_module, "parse_list_page", lambda *a, **k: calls.append("parse") or real(*a, **k))
+    capsys.readouterr()
+    assert run(config, "check") == 0
+    assert calls == []
+    last = site.list_requests()[-1]
+    assert last.headers.get("If-None-Match")
+    assert "not-modified" in capsys.readouterr().out
+    assert db(config)["snapshots"].count == 1
+
+
+@pytest.mark.parametrize("variant", sorted(p.name for p in (Path(__file__).parents[1] / "fixtures/refused").iterdir()))
+def test_refused_pages_send_no_alert_and_exit_1(
+    config: Path, site: Site, smtp: SmtpServer, variant: str, capsys
+) -> None:
+    assert run(config, "check") == 0
+    site.pages[LIST_PATH] = fixture(f"refused/{variant}")
+    assert run(config, "check") == 1
+    assert smtp.inbox.messages == []
+    assert db(config)["snapshots"].count == 1
+    assert db(config)["outbox"].count == 0
+    err = capsys.readouterr().err
+    assert "Nothing was recorded" in err
+    refused = list(db(config)["fetches"].rows_where("outcome = 'refused'"))
+    assert refused and refused[0]["error"]
+    # The refused page left no validators behind: when the site is fixed, it is read again.
+    site.edition(2021)
+    assert run(config, "check") == 0
+    assert len(smtp.inbox.messages) == 1
+
+
+def test_missing_second_page_is_a_failure_not_schools_leaving(
+    config: Path, site: Site, smtp: SmtpServer, capsys
+) -> None:
+    assert run(config, "check") == 0
+    site.edition(2021)
+    del site.pages[LIST_PATH + "?page=2"]
+    assert run(config, "check") == 1
+    assert "page 2 of the list could not be fetched" in capsys.readouterr().err
+    assert smtp.inbox.messages == []
+    assert db(config)["snapshots"].count == 1
+
+
+def test_alert_waits_in_the_outbox_while_smtp_is_down_then_is_sent_once(
+    config: Path, site: Site, smtp: SmtpServer, capsys
+) -> None:
+    assert run(config, "check") == 0
+    smtp.stop()
+    site.edition(2021)
+    assert run(config, "check") == 0  # the ranking was read: mail trouble is not a failed check
+    assert "stays in the outbox" in capsys.readouterr().err
+    assert run(config, "check") == 0  # still down: still pending, still one row
+    outbox = list(db(config)["outbox"].rows)
+    assert [(r["status"], r["attempts"]) for r in outbox] == [("pending", 2)]
+    smtp.start()
+    assert run(config, "check") == 0
+    assert run(config, "check") == 0
+    assert len(smtp.inbox.messages) == 1
+    assert smtp.inbox.messages[0]["Message-ID"] == outbox[0]["message_id"]
+
+
+def test_starttls_delivery(site: Site, tls_smtp: SmtpServer, write_config) -> None:
+    site.edition(2020)
+    config = write_config(tls_smtp.port, starttls=True)
+    assert run(config, "check") == 0
+    site.edition(2021)
+    assert run(config, "check") == 0
+    assert len(tls_smtp.inbox.messages) == 1
+    assert tls_smtp.inbox.tls_used == [True]
+
+
+def test_starttls_refused_by_a_plain_server_is_explained(site: Site, smtp: SmtpServer, write_config, capsys) -> None:
+    site.edition(2020)
+    config = write_config(smtp.port, starttls=True)
+    run(config, "check")
+    site.edition(2021)
+    run(config, "check")
+    assert "does not offer STARTTLS" in capsys.readouterr().err
+    assert smtp.inbox.messages == []
+
+
+def test_bad_config_exits_2_naming_the_key(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[[rankings]]\nname = "x"\nurl = "https://example.org/"\n[email]\nto = ["a@example.org"]\n'
+        'from = "b@example.org"\nsmtp_port = "twenty-five"\n',
+        encoding="utf-8",
+    )
+    assert run(path, "check") == 2
+    err = capsys.readouterr().err
+    assert "email.smtp_port" in err and "whole number" in err
+
+
+def test_one_failing_ranking_does_not_stop_the_others(
+    site: Site, smtp: SmtpServer, write_config, httpserver, capsys
+) -> None:
+    site.edition(2020)
+    config = write_config(
+        smtp.port, extra=f'[[rankings]]\nname = "Ailleurs"\nurl = "{httpserver.url_for("/gone.html")}"\n'
+    )
+    assert run(config, "check") == 1
+    out = capsys.readouterr()
+    assert "Palmarès général des écoles d'ingénieurs: baseline" in out.out
+    assert "404" in out.err
+    assert db(config)["snapshots"].count == 1
+
+
+def test_history_prints_each_edition(config: Path, site: Site, capsys) -> None:
+    for year in (2019, 2020, 2021):
+        site.edition(year)
+        assert run(config, "check") == 0
+    capsys.readouterr()
+    assert run(config, "history") == 0
+    lines = [line.split() for line in capsys.readouterr().out.splitlines() if line.strip()[:4].isdigit()]
+    assert [(cols[0], cols[1]) for cols in lines] == [("2019", "40e"), ("2020", "33e"), ("2021", "27e")]
