@@ -1,0 +1,66 @@
+"""The `watcher` console script as a user runs it: real processes, exit codes, what it prints."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from email import message_from_bytes, policy
+from pathlib import Path
+
+from .conftest import FIXTURES
+
+WATCHER = [sys.executable, "-m", "watcher.cli"]
+
+
+def watcher(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*WATCHER, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=120)
+
+
+def test_help_lists_every_command() -> None:
+    result = watcher("--help")
+    assert result.returncode == 0
+    for command in ("check", "history", "parse", "demo"):
+        assert command in result.stdout
+
+
+def test_unknown_command_is_a_usage_error() -> None:
+    assert watcher("frobnicate").returncode == 2
+
+
+def test_missing_config_exits_2_and_says_what_to_do(tmp_path: Path) -> None:
+    result = watcher("--config", str(tmp_path / "nope.toml"), "check")
+    assert result.returncode == 2
+    assert "No config file" in result.stderr and "--config" in result.stderr
+
+
+def test_parse_reads_a_split_list_from_saved_pages() -> None:
+    result = watcher(
+        "parse", str(FIXTURES / "palmares-general-2021.html"), str(FIXTURES / "palmares-general-2021-page2.html")
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "Edition 2021: 168 schools read from 2 page(s)"
+    imt = next(line for line in result.stdout.splitlines() if "IMT Mines Alès" in line)
+    assert imt.split()[:2] == ["27e", "A"] and "43,5" in imt and "imt-mines-ales" in imt
+    assert "4e ex aequo" in result.stdout
+
+
+def test_parse_of_one_page_of_a_split_list_is_refused() -> None:
+    result = watcher("parse", str(FIXTURES / "palmares-general-2021.html"))
+    assert result.returncode == 1
+    assert "168 schools are ranked but 100 were read" in result.stderr
+
+
+def test_parse_of_a_changed_layout_is_refused() -> None:
+    result = watcher("parse", str(FIXTURES / "refused" / "layout-changed.html"))
+    assert result.returncode == 1
+    assert "no ranking table" in result.stderr
+
+
+def test_demo_runs_offline_and_saves_the_alert(tmp_path: Path) -> None:
+    result = watcher("demo", "--output", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    assert "baseline" in result.stdout and "not-modified" in result.stdout
+    emails = sorted((tmp_path / "out").glob("*.eml"))
+    assert len(emails) == 1
+    message = message_from_bytes(emails[0].read_bytes(), policy=policy.default)
+    assert message["Subject"] == "IMT Mines Alès : 27e (+6 places) au Palmarès général des écoles d'ingénieurs 2021"
