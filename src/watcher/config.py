@@ -36,6 +36,13 @@ def _address(value: str) -> str:
 EmailAddress = Annotated[str, AfterValidator(_address)]
 
 
+def _non_empty(value: tuple[str, ...]) -> tuple[str, ...]:
+    # Checked after the items, so one bad address is reported once, not also as "empty".
+    if not value:
+        raise ValueError("give at least one address")
+    return value
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -60,11 +67,12 @@ class RankingConfig(_Section):
 
 
 class EmailConfig(_Section):
-    to: Annotated[tuple[EmailAddress, ...], Field(min_length=1)]
+    to: Annotated[tuple[EmailAddress, ...], AfterValidator(_non_empty)]
+    ops_to: tuple[EmailAddress, ...] = ()  # the people who run watcher; defaults to `to`
     from_: Annotated[EmailAddress, Field(alias="from")]
     smtp_host: str = "localhost"
-    smtp_port: Annotated[int, Field(ge=1, le=65535)] = 25
-    starttls: bool | None = None  # None: on for port 587
+    smtp_port: Annotated[int, Field(ge=1, le=65535, strict=True)] = 25
+    starttls: Annotated[bool, Field(strict=True)] | None = None  # None: on for port 587
     timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
 
     @property
@@ -74,6 +82,93 @@ class EmailConfig(_Section):
     @property
     def use_ssl(self) -> bool:
         return self.smtp_port == 465 and not self.starttls
+
+    @property
+    def operators(self) -> tuple[str, ...]:
+        return self.ops_to or self.to
+
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> float:
+    """'30m' → 1800.0; accepts s, m, h, d."""
+    match = _DURATION.match(text)
+    if not match or int(match.group(1)) == 0:
+        raise ValueError(f"{text!r} is not a duration; write a number and a unit, like \"30m\", \"6h\" or \"10s\"")
+    return float(int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+
+
+def _duration(value: str) -> str:
+    parse_duration(value)
+    return value
+
+
+Duration = Annotated[str, AfterValidator(_duration)]
+
+
+def _cron(value: str) -> str:
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(value)
+    except ValueError as exc:
+        raise ValueError(
+            f"{value!r} is not a cron expression ({exc}); write five fields, e.g. \"0 7 * * *\" for 7:00 every day"
+        ) from exc
+    return value
+
+
+def _timezone(value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"{value!r} is not a time zone; write one like \"Europe/Paris\"") from exc
+    return value
+
+
+def _hours(value: str) -> str:
+    match = re.fullmatch(r"(\d{1,2})-(\d{1,2})", value.strip())
+    if not match or not 0 <= int(match.group(1)) <= int(match.group(2)) <= 23:
+        raise ValueError(f"{value!r} is not a range of hours; write it like \"7-21\"")
+    return value
+
+
+class SeasonConfig(_Section):
+    months: Annotated[tuple[Annotated[int, Field(ge=1, le=12)], ...], Field(min_length=1)]
+    every: Duration
+    hours: Annotated[str, AfterValidator(_hours)] = "0-23"
+
+    def covers(self, month: int, hour: int) -> bool:
+        low, high = (int(h) for h in self.hours.split("-"))
+        return month in self.months and low <= hour <= high
+
+
+class ScheduleConfig(_Section):
+    cron: Annotated[str, AfterValidator(_cron)] | None = None
+    every: Duration | None = None
+    timezone: Annotated[str, AfterValidator(_timezone)] = "Europe/Paris"
+    jitter_seconds: Annotated[float, Field(ge=0)] | None = None  # default: a tenth of the interval, at most 60 s
+    season: SeasonConfig | None = None
+
+    @model_validator(mode="after")
+    def _one_rhythm(self) -> ScheduleConfig:
+        if self.cron and self.every:
+            raise ValueError("give either cron or every, not both")
+        return self
+
+    @property
+    def rhythm(self) -> str:
+        return self.cron or self.every or "0 7 * * *"
+
+
+class AlertsConfig(_Section):
+    failures_before_alert: Annotated[int, Field(ge=1)] = 3
+    stale_after_days: Annotated[float, Field(gt=0)] = 3.0
+    mail_failing_log_after_hours: Annotated[float, Field(gt=0)] = 1.0
 
 
 class FetchConfig(_Section):
@@ -94,6 +189,8 @@ class Config(_Section):
     rankings: Annotated[tuple[RankingConfig, ...], Field(min_length=1)]
     email: EmailConfig
     fetch: FetchConfig = FetchConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
+    alerts: AlertsConfig = AlertsConfig()
     source: Path | None = None  # the file this was read from
 
     @model_validator(mode="after")
@@ -113,6 +210,8 @@ _HINTS = {
     "missing": "add it",
     "extra_forbidden": "remove it or check its spelling",
     "int_parsing": "write a whole number without quotes",
+    "int_type": "write a whole number without quotes",
+    "bool_type": "write true or false, without quotes",
     "bool_parsing": "write true or false, without quotes",
     "value_error": "",
     "too_short": "give at least one",

@@ -8,6 +8,7 @@ the parser accepts every variant seen on ranking sites and refuses anything it w
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -21,10 +22,10 @@ from .model import Row, Snapshot, normalize_name
 TABLE_SELECTOR = "table.c-pmd-table"
 MIN_ROWS = 10
 
-_RANK = re.compile(r"^\s*#?\s*(\d{1,4})\s*(?:er|re|ère|e|ème|eme|è)?(?:\W|$)", re.IGNORECASE)
-_TIED = re.compile(r"ex[\s\-]?(?:ae|æ)quo|^\s*=|\(=\)", re.IGNORECASE)
+_RANK = re.compile(r"^\s*=?\s*#?\s*(\d{1,4})\s*(?:er|re|ère|e|ème|eme|è)?(?:\W|$)", re.IGNORECASE)
+_THOUSANDS = re.compile(r"(?<=\d)[ \u202f\xa0](?=\d{3}(?!\d))")
 _NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)?")
-_GROUP = re.compile(r"\bgroupe\s+([A-Z][+]?)(?:\s|$|[^\w+])", re.IGNORECASE)
+_GROUP = re.compile(r"\bgroupe\s+([A-E]\+?)(?![\w'’+])", re.IGNORECASE)
 _YEAR = re.compile(r"\b(20\d\d)\b")
 _DECLARED = re.compile(r"classe\s+(\d{2,4})\s+[ée]coles", re.IGNORECASE)
 _SLUG = re.compile(r"/palmares/[^?#]*?/([a-z0-9][a-z0-9\-]*)\.html$")
@@ -64,8 +65,9 @@ def _text(tag: Tag) -> str:
 
 
 def french_number(text: str) -> float | None:
-    """'12,5' → 12.5; '45,2/63' → 45.2; 'NC', '-' or '' → None."""
-    match = _NUMBER.search(text.replace("\u202f", "").replace("\xa0", ""))
+    """'12,5' → 12.5; '45,2/63' → 45.2; '1 234,5' → 1234.5; 'NC', '-' or '' → None."""
+    text = _THOUSANDS.sub("", text.replace("\u2212", "-"))
+    match = _NUMBER.search(text)
     return float(match.group().replace(",", ".")) if match else None
 
 
@@ -174,7 +176,6 @@ def _row(tr: Tag, cols: _Columns, group: str | None, where: str) -> Row | None:
         raise ParseRefused(f"the school row ranked {rank_text!r} has no school name", url=where)
     return Row(
         rank=int(rank_match.group(1)),
-        tied=bool(_TIED.search(rank_text)),
         name=name,
         slug=_slug(str(link.get("href", ""))) if isinstance(link, Tag) else None,
         city=(_text(cells[cols.city]) or None) if cols.city is not None else None,
@@ -193,13 +194,24 @@ def _edition(soup: BeautifulSoup) -> int | None:
     return None
 
 
+def _same_list(candidate: str, url: str) -> bool:
+    """A next page of this list: same path with another query, or the path with a page number."""
+    here, there = urlsplit(url).path, urlsplit(candidate).path
+    stem = here.removesuffix(".html")
+    return there == here or re.fullmatch(re.escape(stem) + r"[-_/]?(?:page[-_]?)?\d+(?:\.html)?", there) is not None
+
+
 def _next_url(soup: BeautifulSoup, url: str) -> str | None:
-    link = soup.find("a", rel="next") or soup.find(
-        lambda t: t.name == "a" and t.has_attr("href") and bool(_NEXT_TEXT.search(_text(t)))
-    )
-    if not isinstance(link, Tag) or not link.get("href"):
-        return None
-    return urljoin(url, str(link["href"])).split("#", 1)[0]
+    """The list's next page: a rel="next" link, else a "suivant"/"›" link that stays within this list."""
+    link = soup.find("a", rel="next", href=True)
+    if isinstance(link, Tag):
+        return urljoin(url, str(link["href"])).split("#", 1)[0]
+    for a in soup.find_all("a", href=True):
+        if _NEXT_TEXT.search(_text(a)):
+            target = urljoin(url, str(a["href"])).split("#", 1)[0]
+            if target != url and _same_list(target, url):
+                return target
+    return None
 
 
 def _looks_truncated(content: bytes) -> bool:
@@ -248,26 +260,24 @@ def parse_list_page(content: bytes, url: str, *, encoding: str | None = None, gr
 
 
 def _check_ranks(rows: Sequence[Row], where: str) -> tuple[Row, ...]:
-    """Competition ranking (1, 2, 2, 4): a rank can repeat the previous one or equal its position."""
-    out: list[Row] = []
+    """Competition ranking (1, 2, 2, 4): a rank repeats the previous one or equals its position.
+
+    Ex aequo is read from the ranks themselves, not from the words next to them.
+    """
     for position, row in enumerate(rows, start=1):
-        previous = out[-1] if out else None
-        if previous is not None and row.rank == previous.rank:
-            out[-1] = replace(previous, tied=True)
-            out.append(replace(row, tied=True))
+        previous = rows[position - 2] if position > 1 else None
+        if (previous is not None and row.rank == previous.rank) or row.rank == position:
             continue
-        if row.rank != position:
-            after = f"after {previous.name} ({previous.rank})" if previous else "at the top of the list"
-            if row.rank > position:
-                problem = "rows are missing (a truncated page, or a page of the list that was not read)"
-            else:
-                problem = "ranks are out of order"
-            raise ParseRefused(
-                f"{after}, {row.name} is ranked {row.rank} where {position} was expected: {problem}",
-                url=where,
-            )
-        out.append(row)
-    return tuple(out)
+        after = f"after {previous.name} ({previous.rank})" if previous else "at the top of the list"
+        if any(later.rank < row.rank for later in rows[position:]) or row.rank < position:
+            problem = "ranks are out of order"
+        else:
+            problem = "rows are missing (a truncated page, or a page of the list that was not read)"
+        raise ParseRefused(
+            f"{after}, {row.name} is ranked {row.rank} where {position} was expected: {problem}", url=where
+        )
+    shared = {rank for rank, count in Counter(r.rank for r in rows).items() if count > 1}
+    return tuple(replace(r, tied=r.rank in shared) for r in rows)
 
 
 def assemble(pages: Sequence[ListPage], *, ranking: str, fetched_at: datetime, min_rows: int = MIN_ROWS) -> Snapshot:
@@ -293,6 +303,12 @@ def assemble(pages: Sequence[ListPage], *, ranking: str, fetched_at: datetime, m
                 url=where,
             )
         seen[row.key] = row
+    if pages[-1].next_url:
+        raise ParseRefused(
+            f"the list goes on at {pages[-1].next_url}, but that page was not read: "
+            "a page of the list is missing",
+            url=pages[-1].url,
+        )
     declared = next((p.declared_count for p in pages if p.declared_count), None)
     if declared is not None and declared != len(checked):
         raise ParseRefused(

@@ -71,7 +71,7 @@ def _move(alert: Alert) -> tuple[str, str | None]:
     counted = (
         f"{said} {places(n)} : {ordinal(old.rank, old.tied)} en {alert.old_edition}, "
         f"{ordinal(new.rank, new.tied)} en {alert.new_edition} "
-        f"(compté d'après les rangs publiés : {old.rank} − {new.rank} = {n})"
+        f"(compté d'après les rangs publiés : {old.rank} − {new.rank} = {number(n, 0)})"
         if n
         else f"garde son rang : {ordinal(new.rank, new.tied)} en {alert.old_edition} comme en {alert.new_edition}"
     )
@@ -81,7 +81,7 @@ def _move(alert: Alert) -> tuple[str, str | None]:
             + ("désormais ex aequo" if new.tied else "n'est plus ex aequo")
             + f" ({ordinal(old.rank, old.tied)} en {alert.old_edition})"
         )
-        short = "ex aequo" if new.tied else "seule à ce rang"
+        short = "même rang"
     return short, counted
 
 

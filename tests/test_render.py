@@ -1,0 +1,277 @@
+"""render_alert() and its French formatting helpers."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from watcher.config import SchoolConfig
+from watcher.diff import diff
+from watcher.model import Alert, Row, Snapshot
+from watcher.parse import assemble, parse_list_page
+from watcher.render import number, ordinal, paris_time, places, render_alert
+from watcher.rules import alerts_for
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+URL = (
+    "https://www.letudiant.fr/palmares/liste-profils/palmares-des-ecoles-d-ingenieurs/"
+    "palmares-general-des-ecoles-d-ingenieurs/home.html"
+)
+RANKING = "Palmarès général des écoles d'ingénieurs"
+FETCHED = datetime(2021, 12, 15, 6, 2, tzinfo=UTC)  # 07:02 in Paris (winter time, UTC+1)
+SENDER = "watcher@example.org"
+TO = ("communication@example.org", "direction@example.org")
+
+
+def fixture_snapshot(year: int) -> Snapshot:
+    first = parse_list_page((FIXTURES / f"palmares-general-{year}.html").read_bytes(), URL)
+    pages = [first]
+    second = FIXTURES / f"palmares-general-{year}-page2.html"
+    if second.exists():
+        assert first.next_url is not None
+        pages.append(parse_list_page(second.read_bytes(), first.next_url, group=first.last_group))
+    return assemble(pages, ranking=RANKING, fetched_at=FETCHED)
+
+
+@pytest.fixture(scope="module")
+def alert() -> Alert:
+    old, new = fixture_snapshot(2020), fixture_snapshot(2021)
+    (only,) = alerts_for(old, new, diff(old, new), SchoolConfig(name="IMT Mines Alès"))
+    return only
+
+
+def render(alert: Alert):
+    return render_alert(alert, sender=SENDER, recipients=TO)
+
+
+def parts(alert: Alert) -> tuple[str, str]:
+    message = render(alert)
+    return message.get_body(("plain",)).get_content(), message.get_body(("html",)).get_content()
+
+
+def moved(old_rank: int, new_rank: int, *, old_tied: bool = False, new_tied: bool = False) -> Alert:
+    """A small hand-made alert: 100 schools, no groups."""
+    old = Row(old_rank, "IMT Mines Alès", slug="imt-mines-ales", tied=old_tied, total=40.0)
+    new = Row(new_rank, "IMT Mines Alès", slug="imt-mines-ales", tied=new_tied, total=41.5)
+    return Alert(
+        kind="moved",
+        ranking=RANKING,
+        url=URL,
+        school="IMT Mines Alès",
+        old_edition=2020,
+        new_edition=2021,
+        old_row=old,
+        new_row=new,
+        old_count=100,
+        new_count=100,
+        new_group_place=None,
+        fetched_at=FETCHED,
+        message_key="0123456789abcdef0123456789abcdef",
+    )
+
+
+# --- The 2020 → 2021 fixture alert ---------------------------------------------------------------
+
+
+def test_subject(alert):
+    assert render(alert)["Subject"] == (
+        "IMT Mines Alès : 27e (+6 places) au Palmarès général des écoles d'ingénieurs 2021"
+    )
+
+
+def test_headers(alert):
+    message = render(alert)
+    assert message["From"] == SENDER
+    assert message["To"] == "communication@example.org, direction@example.org"
+    assert message["Date"] == "Wed, 15 Dec 2021 06:02:00 +0000"
+    assert message["X-Watcher-Ranking"] == RANKING
+    assert message.is_multipart()
+    assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
+
+
+@pytest.mark.parametrize(
+    "expected",
+    [
+        "IMT Mines Alès est classée 27e au Palmarès général des écoles d'ingénieurs 2021 et gagne 6 places",
+        "33e en 2020, 27e en 2021",
+        "33 − 27 = 6",
+        "168 écoles classées (167 dans l'édition 2020)",
+        "Note totale : 43,5 points (édition 2020 : 41,8 points)",
+        "Groupe A : 16e sur 34 écoles du groupe, première moitié du groupe A",
+        "26 écoles sur 168 classées devant elle (15,5 %) : top 16 %",
+        "Excellence académique : 13,5 → 13,7 (+0,2)",
+        "Proximité avec les entreprises : 13,6 → 11,5 (−2,1)",
+        "Total : 41,8 → 43,5 (+1,7)",
+        "relevé le 15 décembre 2021 à 07:02 (heure de Paris)",
+        URL,
+    ],
+)
+def test_text_part(alert, expected):
+    text, _ = parts(alert)
+    assert expected in text
+
+
+def test_text_part_has_no_html_entities(alert):
+    text, _ = parts(alert)
+    assert "&#39;" not in text and "&amp;" not in text
+    assert "d'ingénieurs" in text
+
+
+def test_html_part_carries_the_same_figures(alert):
+    _, html = parts(alert)
+    for expected in ("gagne 6 places", "168 écoles", "première moitié du groupe A", "top 16 %", "07:02"):
+        assert expected in html
+    assert "d&#39;ingénieurs" in html  # the apostrophe of the ranking name, escaped
+    assert f'<a href="{URL}">' in html
+
+
+def test_message_id_is_stable_across_renders(alert):
+    first, second = render(alert), render(alert)
+    assert first["Message-ID"] == second["Message-ID"] == f"<{alert.message_key}@example.org>"
+
+
+def test_message_id_changes_with_the_alert(alert):
+    other = replace(alert, message_key="f" * 32)
+    assert render(other)["Message-ID"] == "<ffffffffffffffffffffffffffffffff@example.org>"
+    assert render(other)["Message-ID"] != render(alert)["Message-ID"]
+
+
+def test_html_escapes_scraped_text(alert):
+    script = "<script>alert(1)</script>"
+    label = '<img src=x onerror="alert(2)">'
+    new_row = replace(alert.new_row, name=script, scores=((label, 12.0), *alert.new_row.scores[1:]))
+    hostile = replace(alert, school=script, new_row=new_row)
+    text, html = parts(hostile)
+    assert "<script" not in html
+    assert "<img" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert script in text  # plain text is not HTML: shown as read
+    assert render(hostile)["Subject"].startswith(script)
+
+
+# --- Other kinds of alert ------------------------------------------------------------------------
+
+
+def test_lost_places_say_perd():
+    message = render(moved(33, 40))
+    text, _ = parts(moved(33, 40))
+    assert message["Subject"].startswith("IMT Mines Alès : 40e (−7 places) au ")
+    assert "perd 7 places : 33e en 2020, 40e en 2021" in text
+    assert "gagne" not in text
+
+
+def test_one_place_is_singular():
+    text, _ = parts(moved(5, 4))
+    assert "gagne 1 place :" in text
+    assert render(moved(5, 4))["Subject"].startswith("IMT Mines Alès : 4e (+1 place) au ")
+
+
+def test_ex_aequo_is_mentioned_when_tied():
+    alert = moved(33, 26, old_tied=True, new_tied=True)
+    text, html = parts(alert)
+    assert render(alert)["Subject"] == (
+        "IMT Mines Alès : 26e ex aequo (+7 places) au Palmarès général des écoles d'ingénieurs 2021"
+    )
+    assert "33e ex aequo en 2020, 26e ex aequo en 2021" in text
+    assert "26e ex aequo" in html
+
+
+def test_becoming_ex_aequo_at_the_same_rank():
+    text, _ = parts(moved(12, 12, new_tied=True))
+    assert "reste 12e, désormais ex aequo (12e en 2020)" in text
+
+
+def test_leaving_a_tie_at_the_same_rank():
+    text, _ = parts(moved(12, 12, old_tied=True))
+    assert "reste 12e, n'est plus ex aequo (12e ex aequo en 2020)" in text
+
+
+def test_stable_new_edition():
+    alert = replace(moved(27, 27), kind="stable", old_edition=2021, new_edition=2022)
+    text, _ = parts(alert)
+    assert render(alert)["Subject"] == (
+        "IMT Mines Alès : 27e (même rang) au Palmarès général des écoles d'ingénieurs 2022"
+    )
+    assert "garde son rang : 27e en 2021 comme en 2022" in text
+
+
+def test_entered():
+    alert = replace(moved(1, 12), kind="entered", old_row=None)
+    text, _ = parts(alert)
+    assert render(alert)["Subject"] == "IMT Mines Alès entre au Palmarès général des écoles d'ingénieurs 2021 : 12e"
+    assert "elle n'était pas dans la liste de l'édition 2020" in text
+    assert "Note totale : 41,5 points\n" in text
+
+
+def test_left():
+    alert = replace(moved(1, 12), kind="left", new_row=None)
+    text, _ = parts(alert)
+    assert render(alert)["Subject"] == "IMT Mines Alès ne figure plus au Palmarès général des écoles d'ingénieurs 2021"
+    assert "lu en entier (100 écoles) ; elle était 1re dans l'édition 2020" in text
+    assert "Note totale" not in text
+
+
+def test_first_place_share():
+    text, _ = parts(moved(2, 1))
+    assert "0 école sur 100 classée devant elle (0 %) : top 1 %" in text
+
+
+# --- Helpers -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rank", "tied", "text"),
+    [(1, False, "1re"), (2, False, "2e"), (27, False, "27e"), (16, True, "16e ex aequo"), (1, True, "1re ex aequo")],
+)
+def test_ordinal(rank, tied, text):
+    assert ordinal(rank, tied) == text
+
+
+def test_ordinal_default_is_not_tied():
+    assert ordinal(1) == "1re"
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(12.5, "12,5"), (45.0, "45"), (0.0, "0"), (100.0, "100"), (-2.1, "−2,1"), (7.04, "7"), (None, "non publié")],
+)
+def test_number(value, text):
+    assert number(value) == text
+
+
+def test_number_digits():
+    assert number(12.345, digits=2) == "12,35"
+    assert number(12.5, digits=0) == "12"
+
+
+@pytest.mark.parametrize(("n", "text"), [(1, "1 place"), (-1, "1 place"), (6, "6 places"), (-7, "7 places")])
+def test_places(n, text):
+    assert places(n) == text
+
+
+@pytest.mark.parametrize(
+    ("moment", "text"),
+    [
+        (datetime(2020, 12, 17, 6, 2, tzinfo=UTC), "17 décembre 2020 à 07:02 (heure de Paris)"),
+        (datetime(2021, 7, 14, 10, 0, tzinfo=UTC), "14 juillet 2021 à 12:00 (heure de Paris)"),
+        (datetime(2021, 6, 30, 22, 5, tzinfo=UTC), "1er juillet 2021 à 00:05 (heure de Paris)"),
+        (datetime(2021, 3, 28, 0, 59, tzinfo=UTC), "28 mars 2021 à 01:59 (heure de Paris)"),
+        (datetime(2021, 3, 28, 1, 0, tzinfo=UTC), "28 mars 2021 à 03:00 (heure de Paris)"),
+    ],
+)
+def test_paris_time(moment, text):
+    assert paris_time(moment) == text
+
+
+def test_becoming_ex_aequo_says_it_once_in_the_subject():
+    subject = render(moved(12, 12, new_tied=True))["Subject"]
+    assert subject.startswith("IMT Mines Alès : 12e ex aequo (même rang) au ")
+    assert subject.count("ex aequo") == 1
+
+
+def test_a_loss_is_counted_with_a_true_minus_sign():
+    text, _ = parts(moved(33, 40))
+    assert "33 − 40 = −7" in text
