@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import socket
 import ssl
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -38,6 +40,8 @@ class Site:
     etags: bool = True
     requests: list[Request] = field(default_factory=list)
     robots: bytes = b"User-agent: *\nAllow: /\n"
+    delay: float = 0.0  # seconds the list page hangs before answering (cut short when set back to 0)
+    waiting: bool = False
 
     def edition(self, year: int) -> None:
         """Serve one edition of the general list (and its page 2 when it has one)."""
@@ -60,6 +64,11 @@ class Site:
         if queued:
             status, headers = queued.pop(0)
             return Response(b"busy", status=status, headers=headers)
+        started = time.monotonic()
+        while request.path == LIST_PATH and time.monotonic() - started < self.delay:
+            self.waiting = True
+            time.sleep(0.05)
+        self.waiting = False
         body = self.pages.get(path)
         if body is None:
             return Response(b"not found", status=404)
@@ -94,6 +103,17 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.tls_used: list[bool] = []
+        self.rcpt_delay = 0.0  # seconds the server hangs before accepting a recipient
+        self.rcpt_waiting = False
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        started = time.monotonic()
+        while time.monotonic() - started < self.rcpt_delay:
+            self.rcpt_waiting = True
+            await asyncio.sleep(0.05)
+        self.rcpt_waiting = False
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(cast(EmailMessage, message_from_bytes(envelope.content, policy=policy.default)))
@@ -153,7 +173,9 @@ def tls_smtp(test_ca: trustme.CA, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 def write_config(tmp_path: Path, httpserver: HTTPServer) -> Callable[..., Path]:
     """Write a config.toml pointing at the local site and SMTP server; extra TOML is appended."""
 
-    def write(smtp_port: int, extra: str = "", starttls: bool = False, school: str = "IMT Mines Alès") -> Path:
+    def write(
+        smtp_port: int, extra: str = "", starttls: bool = False, school: str = "IMT Mines Alès", ops_to: str = ""
+    ) -> Path:
         path = tmp_path / "config.toml"
         path.write_text(
             f"""database = "watcher.db"
@@ -169,6 +191,8 @@ smtp_host = "127.0.0.1"
 smtp_port = {smtp_port}
 starttls = {str(starttls).lower()}
 timeout_seconds = 5
+retry_seconds = 0.5
+ops_to = [{f'"{ops_to}"' if ops_to else ""}]
 [fetch]
 delay_seconds = 0
 backoff_seconds = 0.01

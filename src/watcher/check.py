@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
 from .config import Config, RankingConfig
@@ -16,10 +16,11 @@ from .errors import FetchError, ParseRefused, WatcherError
 from .fetch import Fetcher, Page
 from .mail import Delivery, Mailer, deliver_pending
 from .model import Row, Snapshot
+from .ops import after_check, render_notice
 from .parse import MIN_ROWS, ListPage, assemble, parse_list_page
 from .render import render_alert
 from .rules import alerts_for, find_school
-from .store import Store
+from .store import Store, Validators
 
 Clock = Callable[[], datetime]
 
@@ -94,31 +95,34 @@ def _fetch_changed(fetcher: Fetcher, store: Store, url: str, previous: Snapshot 
     return None
 
 
-def check_ranking(
-    ranking: RankingConfig, config: Config, *, store: Store, fetcher: Fetcher, now: Clock = utc_now
-) -> CheckResult:
-    """Check one ranking and record what it found, in one transaction."""
+@dataclass(frozen=True, slots=True)
+class _Writes:
+    """What a check learnt beyond its fetch log, to be written with it."""
+
+    snapshot: Snapshot | None = None
+    validators: tuple[Validators, ...] = ()
+    alerts: tuple[EmailMessage, ...] = ()
+
+
+def _observe(
+    ranking: RankingConfig, config: Config, store: Store, fetcher: Fetcher, fetched_at: datetime
+) -> tuple[CheckResult, _Writes]:
+    """Fetch, parse and compare one ranking; return the result and what to write (nothing written yet)."""
     previous = store.latest_snapshot(ranking.name)
-    fetched_at = now()
-    fetcher.take_log()
     try:
         first = _fetch_changed(fetcher, store, ranking.url, previous)
         if first is None:
-            store.record_check(ranking.name, fetcher.take_log())
             row = find_school(previous, config.school) if previous else None
-            return CheckResult(ranking.name, "not-modified", previous, row)
+            return CheckResult(ranking.name, "not-modified", previous, row), _Writes()
         pages, parsed = _read_list(fetcher, first, config.fetch.max_pages)
         min_rows = max(MIN_ROWS, previous.count // 2) if previous else MIN_ROWS
         snapshot = assemble(parsed, ranking=ranking.name, fetched_at=fetched_at, min_rows=min_rows)
     except ParseRefused as exc:
-        log = [replace(f, outcome="refused", error=f.error or str(exc)) for f in fetcher.take_log()]
-        store.record_check(ranking.name, log)
-        return CheckResult(ranking.name, "refused", error=str(exc))
+        return CheckResult(ranking.name, "refused", error=str(exc)), _Writes()
     except FetchError as exc:
-        store.record_check(ranking.name, fetcher.take_log())
-        return CheckResult(ranking.name, "failed", error=str(exc))
+        return CheckResult(ranking.name, "failed", error=str(exc)), _Writes()
 
-    validators = [p.validators for p in pages]
+    validators = tuple(p.validators for p in pages)
     row = find_school(snapshot, config.school)
     warning = None
     if row is None:
@@ -127,13 +131,44 @@ def check_ranking(
             "check [school] name, or set [school] slug from its page's URL."
         )
     if previous is not None and previous.content_hash == snapshot.content_hash:
-        store.record_check(ranking.name, fetcher.take_log(), validators=validators)
-        return CheckResult(ranking.name, "unchanged", previous, row, warning=warning)
+        return CheckResult(ranking.name, "unchanged", previous, row, warning=warning), _Writes(validators=validators)
     alerts = alerts_for(previous, snapshot, diff(previous, snapshot) if previous else [], config.school)
     messages = tuple(render_alert(a, sender=config.email.from_, recipients=config.email.to) for a in alerts)
-    store.record_check(ranking.name, fetcher.take_log(), snapshot=snapshot, validators=validators, alerts=messages)
     outcome = "baseline" if previous is None else "changed"
-    return CheckResult(ranking.name, outcome, snapshot, row, messages, warning=warning)
+    result = CheckResult(ranking.name, outcome, snapshot, row, messages, warning=warning)
+    return result, _Writes(snapshot, validators, messages)
+
+
+def check_ranking(
+    ranking: RankingConfig, config: Config, *, store: Store, fetcher: Fetcher, now: Clock = utc_now
+) -> CheckResult:
+    """Check one ranking and record everything it learnt (fetch log, snapshot, alerts, state) in one transaction."""
+    fetcher.take_log()
+    fetched_at = now()
+    result, writes = _observe(ranking, config, store, fetcher, fetched_at)
+    log = fetcher.take_log()
+    if result.outcome == "refused":
+        log = [replace(f, outcome="refused", error=f.error or result.error) for f in log]
+    state, notices = after_check(
+        store.state(ranking.name),
+        ok=result.ok,
+        changed=result.outcome in ("baseline", "changed"),
+        error=result.error,
+        now=fetched_at,
+        failures_before_alert=config.alerts.failures_before_alert,
+        stale_after=timedelta(days=config.alerts.stale_after_days),
+    )
+    ops = [render_notice(n, sender=config.email.from_, recipients=config.email.operators) for n in notices]
+    store.record_check(
+        ranking.name,
+        log,
+        snapshot=writes.snapshot,
+        validators=writes.validators,
+        alerts=writes.alerts,
+        ops_alerts=ops,
+        state=state,
+    )
+    return result
 
 
 def run_check(
@@ -144,12 +179,27 @@ def run_check(
     mailer: Mailer,
     now: Clock = utc_now,
     rankings: Sequence[RankingConfig] | None = None,
+    due_only: bool = False,
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> RunResult:
-    """Check every ranking (one failing does not stop the others), then deliver the outbox."""
+    """Check every ranking (one failing does not stop the others), then deliver the outbox.
+
+    `should_stop` is asked between rankings and between emails, so a stopping daemon ends soon.
+    """
     results = []
     for ranking in rankings or config.rankings:
+        if should_stop():
+            break
         try:
             results.append(check_ranking(ranking, config, store=store, fetcher=fetcher, now=now))
         except WatcherError as exc:  # a database error on one ranking: report it, go on with the next
             results.append(CheckResult(ranking.name, "failed", error=str(exc)))
-    return RunResult(tuple(results), deliver_pending(store, mailer, now))
+    delivery = deliver_pending(
+        store,
+        mailer,
+        now,
+        due_only=due_only,
+        should_stop=should_stop,
+        retry_seconds=config.email.retry_seconds,
+    )
+    return RunResult(tuple(results), delivery)

@@ -24,6 +24,9 @@ COMMANDS = {
     "history": "print the watched school's rank in each edition of each ranking",
     "parse": "print what the parser reads from saved list pages (to check a page by hand)",
     "demo": "run the whole pipeline offline on the bundled fixture pages; needs no config",
+    "daemon": "run checks on the schedule of [schedule], in the foreground, until SIGTERM or Ctrl-C",
+    "status": "show each ranking's last check, change and error, pending alerts and the next run",
+    "test-email": "send a test email with the [email] settings and explain any failure",
 }
 
 
@@ -43,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     parse.add_argument("--url", default="https://www.letudiant.fr/", help="the URL the page was saved from")
     demo = sub.add_parser("demo", help=COMMANDS["demo"], description=COMMANDS["demo"])
     demo.add_argument("--output", type=Path, default=Path("demo-output"), help="folder for the database and .eml")
+    for name in ("daemon", "status", "test-email"):
+        sub.add_parser(name, help=COMMANDS[name], description=COMMANDS[name])
     return parser
 
 
@@ -91,15 +96,55 @@ def print_run(result: RunResult) -> None:
 def cmd_check(args: argparse.Namespace) -> int:
     from .check import run_check
     from .fetch import Fetcher
+    from .lock import check_lock
     from .mail import SmtpMailer
 
     cfg = _config(args)
-    store = _open_store(cfg)
-    with Fetcher(cfg.fetch, cfg.contact) as fetcher:
-        result = run_check(cfg, store=store, fetcher=fetcher, mailer=SmtpMailer.from_env(cfg.email))
-    store.close()
+    with check_lock(cfg.database):
+        store = _open_store(cfg)
+        with Fetcher(cfg.fetch, cfg.contact) as fetcher:
+            result = run_check(cfg, store=store, fetcher=fetcher, mailer=SmtpMailer.from_env(cfg.email))
+        store.close()
     print_run(result)
     return result.exit_code
+
+
+def cmd_daemon(args: argparse.Namespace) -> int:
+    from .daemon import run_daemon
+
+    logging.getLogger("watcher").setLevel(logging.DEBUG if args.verbose else logging.INFO)
+    return run_daemon(_config(args))
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from .status import format_status, gather
+
+    cfg = _config(args)
+    store = _open_store(cfg)
+    try:
+        status = gather(cfg, store, datetime.now(ZoneInfo(cfg.schedule.timezone)))
+    finally:
+        store.close()
+    print(format_status(status))
+    return 1 if status.needs_attention else 0
+
+
+def cmd_test_email(args: argparse.Namespace) -> int:
+    from .mail import SmtpMailer, test_message
+
+    cfg = _config(args)
+    mailer = SmtpMailer.from_env(cfg.email)
+    recipients = tuple(dict.fromkeys((*cfg.email.to, *cfg.email.operators)))
+    mailer.send(test_message(cfg.email.from_, recipients))
+    mode = "SMTPS" if cfg.email.use_ssl else "STARTTLS" if cfg.email.use_starttls else "no encryption"
+    print(
+        f"Test email accepted by {cfg.email.smtp_host}:{cfg.email.smtp_port} ({mode}) "
+        f"for {', '.join(recipients)}. If it does not arrive, check the spam folder."
+    )
+    return 0
 
 
 def cmd_history(args: argparse.Namespace) -> int:
@@ -150,22 +195,35 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(args.output)
 
 
-HANDLERS = {"check": cmd_check, "history": cmd_history, "parse": cmd_parse, "demo": cmd_demo}
+HANDLERS = {
+    "check": cmd_check,
+    "history": cmd_history,
+    "parse": cmd_parse,
+    "demo": cmd_demo,
+    "daemon": cmd_daemon,
+    "status": cmd_status,
+    "test-email": cmd_test_email,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `watcher` console script."""
-    from .errors import ConfigError, ParseRefused, StoreError, WatcherError
+    from .errors import ConfigError, MailError, ParseRefused, StoreError, WatcherError
+    from .lock import Busy
 
     args = _parser().parse_args(argv)
+    stamp = "%(asctime)s " if args.command == "daemon" else ""  # a daemon's log needs times
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+        level=logging.DEBUG if args.verbose else logging.WARNING, format=stamp + "%(levelname)s %(name)s: %(message)s"
     )
     try:
         return HANDLERS[args.command](args)
-    except (ConfigError, StoreError) as exc:
+    except (ConfigError, StoreError, Busy) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except MailError as exc:
+        print(f"mail not sent: {exc}", file=sys.stderr)
+        return 1
     except ParseRefused as exc:
         print(f"refused: {exc}", file=sys.stderr)
         return 1

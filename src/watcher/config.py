@@ -74,6 +74,7 @@ class EmailConfig(_Section):
     smtp_port: Annotated[int, Field(ge=1, le=65535, strict=True)] = 25
     starttls: Annotated[bool, Field(strict=True)] | None = None  # None: on for port 587
     timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
+    retry_seconds: Annotated[float, Field(gt=0)] = 60.0  # first pause before resending, then doubled, at most 1 h
 
     @property
     def use_starttls(self) -> bool:
@@ -96,7 +97,7 @@ def parse_duration(text: str) -> float:
     """'30m' → 1800.0; accepts s, m, h, d."""
     match = _DURATION.match(text)
     if not match or int(match.group(1)) == 0:
-        raise ValueError(f"{text!r} is not a duration; write a number and a unit, like \"30m\", \"6h\" or \"10s\"")
+        raise ValueError(f'{text!r} is not a duration; write a number and a unit, like "30m", "6h" or "10s"')
     return float(int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
 
 
@@ -115,7 +116,7 @@ def _cron(value: str) -> str:
         CronTrigger.from_crontab(value)
     except ValueError as exc:
         raise ValueError(
-            f"{value!r} is not a cron expression ({exc}); write five fields, e.g. \"0 7 * * *\" for 7:00 every day"
+            f'{value!r} is not a cron expression ({exc}); write five fields, e.g. "0 7 * * *" for 7:00 every day'
         ) from exc
     return value
 
@@ -126,14 +127,14 @@ def _timezone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"{value!r} is not a time zone; write one like \"Europe/Paris\"") from exc
+        raise ValueError(f'{value!r} is not a time zone; write one like "Europe/Paris"') from exc
     return value
 
 
 def _hours(value: str) -> str:
     match = re.fullmatch(r"(\d{1,2})-(\d{1,2})", value.strip())
     if not match or not 0 <= int(match.group(1)) <= int(match.group(2)) <= 23:
-        raise ValueError(f"{value!r} is not a range of hours; write it like \"7-21\"")
+        raise ValueError(f'{value!r} is not a range of hours; write it like "7-21"')
     return value
 
 

@@ -12,8 +12,9 @@ import smtplib
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -104,6 +105,20 @@ class SmtpMailer:
                 smtp.close()
 
 
+def test_message(sender: str, recipients: tuple[str, ...]) -> EmailMessage:
+    """The message `watcher test-email` sends."""
+    message = EmailMessage()
+    message["Subject"] = "[watcher] Test message"
+    message["From"] = sender
+    message["To"] = ", ".join(recipients)
+    message["Date"] = format_datetime(datetime.now(UTC))
+    message.set_content(
+        "This is a test message from watcher.\n\nIf you can read it, the comms alerts will reach you too.\n"
+        "Ceci est un message de test de watcher : si vous le lisez, les alertes vous parviendront.\n"
+    )
+    return message
+
+
 @dataclass
 class FileMailer:
     """Writes each message as a .eml file instead of sending it (the offline demo)."""
@@ -127,20 +142,39 @@ class Delivery:
     left_pending: int
 
 
-def deliver_pending(store: Store, mailer: Mailer, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> Delivery:
-    """Send every pending alert, oldest first; stop at the first sign the server is unreachable."""
+def retry_delay(attempts: int, first_seconds: float = 60.0) -> timedelta:
+    """Pause before the next try of an alert that failed `attempts` times: doubling from the first, at most 1 h."""
+    return timedelta(seconds=min(3600.0, first_seconds * 2 ** max(0, attempts - 1)))
+
+
+def deliver_pending(
+    store: Store,
+    mailer: Mailer,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    *,
+    due_only: bool = False,
+    should_stop: Callable[[], bool] = lambda: False,
+    retry_seconds: float = 60.0,
+) -> Delivery:
+    """Send pending alerts, oldest first; stop at the first sign the server is unreachable.
+
+    With `due_only`, alerts that failed recently wait out their backoff (the daemon's retries);
+    otherwise every pending alert is tried (an explicit `watcher check`).
+    """
     sent: list[str] = []
     failed: list[tuple[str, str]] = []
-    pending = store.pending()
+    pending = store.pending(due_at=now() if due_only else None)
     for item in pending:
+        if should_stop():
+            break
         try:
             mailer.send(item.message)
         except MailError as exc:
-            store.mark_failed(item.message_id, str(exc))
+            store.mark_failed(item.message_id, str(exc), now() + retry_delay(item.attempts + 1, retry_seconds))
             failed.append((item.message_id, str(exc)))
             if isinstance(exc, ServerUnreachable):
                 break
             continue
         store.mark_sent(item.message_id, now())
         sent.append(item.message_id)
-    return Delivery(tuple(sent), tuple(failed), len(pending) - len(sent))
+    return Delivery(tuple(sent), tuple(failed), len(store.pending()))

@@ -305,8 +305,7 @@ def assemble(pages: Sequence[ListPage], *, ranking: str, fetched_at: datetime, m
         seen[row.key] = row
     if pages[-1].next_url:
         raise ParseRefused(
-            f"the list goes on at {pages[-1].next_url}, but that page was not read: "
-            "a page of the list is missing",
+            f"the list goes on at {pages[-1].next_url}, but that page was not read: a page of the list is missing",
             url=pages[-1].url,
         )
     declared = next((p.declared_count for p in pages if p.declared_count), None)

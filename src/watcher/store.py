@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -22,6 +22,7 @@ import sqlite_utils
 
 from .errors import StoreError
 from .model import Row, Snapshot
+from .ops import RankingState
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,9 +51,19 @@ class Validators:
 class OutboxItem:
     message_id: str
     ranking: str
-    created_at: str
+    kind: str  # comms | ops
+    created_at: datetime
     attempts: int
+    last_error: str | None
     message: EmailMessage
+
+
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
 
 
 def _v1(db: sqlite_utils.Database) -> None:
@@ -121,7 +132,27 @@ def _v1(db: sqlite_utils.Database) -> None:
     db.table("outbox").create_index(["status"])
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1,)
+def _v2(db: sqlite_utils.Database) -> None:
+    outbox = db.table("outbox")
+    outbox.add_column("kind", str, not_null_default="comms")  # comms | ops
+    outbox.add_column("next_attempt_at", str)
+    db.table("ranking_state").create(
+        {
+            "ranking": str,
+            "failures": int,
+            "failing_since": str,
+            "failing_alerted": int,
+            "stale_alerted": int,
+            "last_check_at": str,
+            "last_ok_at": str,
+            "last_change_at": str,
+            "last_error": str,
+        },
+        pk="ranking",
+    )
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2)
 
 
 class Store:
@@ -215,18 +246,41 @@ class Store:
             content_hash=record["content_hash"],
         )
 
-    def pending(self) -> list[OutboxItem]:
-        """Alerts written but not yet accepted by the SMTP server, oldest first."""
+    def pending(self, due_at: datetime | None = None) -> list[OutboxItem]:
+        """Alerts not yet accepted by the SMTP server, oldest first; with `due_at`, only those due by then."""
+        where, params = "status = 'pending'", []
+        if due_at is not None:
+            where += " and (next_attempt_at is null or next_attempt_at <= ?)"
+            params.append(due_at.isoformat())
         return [
             OutboxItem(
                 message_id=r["message_id"],
                 ranking=r["ranking"],
-                created_at=r["created_at"],
+                kind=r["kind"],
+                created_at=datetime.fromisoformat(r["created_at"]),
                 attempts=r["attempts"],
+                last_error=r["last_error"],
                 message=cast(EmailMessage, message_from_bytes(r["message"], policy=policy.default)),
             )
-            for r in self.db.table("outbox").rows_where("status = 'pending'", order_by="created_at, message_id")
+            for r in self.db.table("outbox").rows_where(where, params, order_by="created_at, message_id")
         ]
+
+    def state(self, ranking: str) -> RankingState:
+        found = list(self.db.table("ranking_state").rows_where("ranking = ?", [ranking]))
+        if not found:
+            return RankingState(ranking)
+        r = found[0]
+        return RankingState(
+            ranking=ranking,
+            failures=r["failures"],
+            failing_since=_time(r["failing_since"]),
+            failing_alerted=bool(r["failing_alerted"]),
+            stale_alerted=bool(r["stale_alerted"]),
+            last_check_at=_time(r["last_check_at"]),
+            last_ok_at=_time(r["last_ok_at"]),
+            last_change_at=_time(r["last_change_at"]),
+            last_error=r["last_error"],
+        )
 
     def fetch_log(self, ranking: str) -> list[dict[str, Any]]:
         return list(self.db.table("fetches").rows_where("ranking = ?", [ranking], order_by="id"))
@@ -241,6 +295,8 @@ class Store:
         snapshot: Snapshot | None = None,
         validators: Sequence[Validators] = (),
         alerts: Sequence[EmailMessage] = (),
+        ops_alerts: Sequence[EmailMessage] = (),
+        state: RankingState | None = None,
     ) -> None:
         """Everything one check of one ranking learnt, in one transaction."""
         with self._writing(f"the check of {ranking!r}"):
@@ -265,20 +321,43 @@ class Store:
                 self.db.table("validators").upsert(
                     {"url": v.url, "etag": v.etag, "last_modified": v.last_modified}, pk="url"
                 )
-            for message in alerts:
-                self.db.table("outbox").insert(
-                    {
-                        "message_id": message["Message-ID"],
-                        "ranking": ranking,
-                        "created_at": datetime.now().astimezone().isoformat(),
-                        "subject": message["Subject"],
-                        "recipients": message["To"],
-                        "message": bytes(message),
-                        "status": "pending",
-                        "attempts": 0,
-                    },
-                    ignore=True,  # the same alert (same Message-ID) is queued once
-                )
+            for kind, messages in (("comms", alerts), ("ops", ops_alerts)):
+                for message in messages:
+                    self._enqueue(ranking, kind, message)
+            if state is not None:
+                self._save_state(state)
+
+    def _enqueue(self, ranking: str, kind: str, message: EmailMessage) -> None:
+        self.db.table("outbox").insert(
+            {
+                "message_id": message["Message-ID"],
+                "ranking": ranking,
+                "kind": kind,
+                "created_at": datetime.now(UTC).isoformat(),
+                "subject": message["Subject"],
+                "recipients": message["To"],
+                "message": bytes(message),
+                "status": "pending",
+                "attempts": 0,
+            },
+            ignore=True,  # the same alert (same Message-ID) is queued once
+        )
+
+    def _save_state(self, state: RankingState) -> None:
+        self.db.table("ranking_state").upsert(
+            {
+                "ranking": state.ranking,
+                "failures": state.failures,
+                "failing_since": _iso(state.failing_since),
+                "failing_alerted": int(state.failing_alerted),
+                "stale_alerted": int(state.stale_alerted),
+                "last_check_at": _iso(state.last_check_at),
+                "last_ok_at": _iso(state.last_ok_at),
+                "last_change_at": _iso(state.last_change_at),
+                "last_error": state.last_error,
+            },
+            pk="ranking",
+        )
 
     def _insert_snapshot(self, snapshot: Snapshot) -> None:
         table = self.db.table("snapshots")
@@ -317,9 +396,9 @@ class Store:
                 [at.isoformat(), message_id],
             )
 
-    def mark_failed(self, message_id: str, error: str) -> None:
+    def mark_failed(self, message_id: str, error: str, retry_at: datetime | None = None) -> None:
         with self._writing("a failed delivery"):
             self.db.execute(
-                "update outbox set attempts = attempts + 1, last_error = ? where message_id = ?",
-                [error, message_id],
+                "update outbox set attempts = attempts + 1, last_error = ?, next_attempt_at = ? where message_id = ?",
+                [error, _iso(retry_at), message_id],
             )

@@ -1,0 +1,246 @@
+"""`watcher daemon`: checks on a schedule (APScheduler 3), retries pending alerts between checks, stops cleanly.
+
+A thin shell: it holds the daemon lock, schedules `run_check` and `deliver_pending`, and turns SIGTERM
+or SIGINT into a stop that lets the running step finish (or abandons it, rolled back, after 8 s).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+from datetime import datetime, timedelta
+from types import FrameType
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from .config import Config, ScheduleConfig, parse_duration
+from .lock import Busy, check_lock, daemon_lock
+
+if TYPE_CHECKING:
+    from apscheduler.triggers.base import BaseTrigger
+
+log = logging.getLogger("watcher.daemon")
+STOP_GRACE_SECONDS = 6.0  # a stop must end within 10 s
+
+
+def main_trigger(schedule: ScheduleConfig) -> BaseTrigger:
+    """The regular rhythm: a cron expression or a fixed interval."""
+    from apscheduler.triggers.cron import CronTrigger
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    tz = ZoneInfo(schedule.timezone)
+    if schedule.every:
+        return IntervalTrigger(seconds=parse_duration(schedule.every), timezone=tz)
+    return CronTrigger.from_crontab(schedule.rhythm, timezone=tz)
+
+
+def interval_of(schedule: ScheduleConfig, now: datetime) -> timedelta:
+    """Time between two regular checks (for a cron rhythm, between its next two fire times)."""
+    if schedule.every:
+        return timedelta(seconds=parse_duration(schedule.every))
+    trigger = main_trigger(schedule)
+    first = trigger.get_next_fire_time(None, now)
+    second = trigger.get_next_fire_time(first, first + timedelta(seconds=1)) if first else None
+    return (second - first) if first and second else timedelta(days=1)
+
+
+def next_run(schedule: ScheduleConfig, now: datetime) -> datetime | None:
+    """When the regular schedule fires next (the season, when active, may fire sooner)."""
+    fire: datetime | None = main_trigger(schedule).get_next_fire_time(None, now)
+    return fire
+
+
+def jitter_of(schedule: ScheduleConfig, now: datetime) -> float:
+    if schedule.jitter_seconds is not None:
+        return schedule.jitter_seconds
+    return min(60.0, interval_of(schedule, now).total_seconds() / 10)
+
+
+class Daemon:
+    """The scheduled loop around `run_check`; `run()` blocks until SIGTERM or SIGINT."""
+
+    def __init__(self, config: Config) -> None:
+        from .fetch import Fetcher
+        from .mail import SmtpMailer
+
+        self.config = config
+        self.tz = ZoneInfo(config.schedule.timezone)
+        self.stop = threading.Event()
+        self.idle = threading.Event()
+        self.idle.set()
+        self.fetcher = Fetcher(config.fetch, config.contact)
+        self.mailer = SmtpMailer.from_env(config.email)
+
+    def _now(self) -> datetime:
+        return datetime.now(self.tz)
+
+    def check(self, reason: str) -> None:
+        """One scheduled check; never raises, so the scheduler keeps going."""
+        from .check import run_check
+        from .store import Store
+
+        season = self.config.schedule.season
+        now = self._now()
+        if self.stop.is_set() or (reason == "season" and season and not season.covers(now.month, now.hour)):
+            return
+        self.idle.clear()
+        try:
+            with check_lock(self.config.database):
+                store = Store.open(self.config.database)
+                try:
+                    result = run_check(
+                        self.config,
+                        store=store,
+                        fetcher=self.fetcher,
+                        mailer=self.mailer,
+                        due_only=True,
+                        should_stop=self.stop.is_set,
+                    )
+                    self._log_mail_trouble(store)
+                finally:
+                    store.close()
+            for c in result.checks:
+                level = logging.INFO if c.ok else logging.WARNING
+                log.log(level, "check (%s) %s: %s%s", reason, c.ranking, c.outcome, f": {c.error}" if c.error else "")
+            for _, reason_failed in result.delivery.failed:
+                log.warning("mail not sent (retried later): %s", reason_failed)
+        except Busy as exc:
+            log.warning("check (%s) skipped: %s", reason, exc)
+        except Exception:
+            log.exception("check (%s) crashed; the next one will run as scheduled", reason)
+        finally:
+            self.idle.set()
+
+    def deliver(self) -> None:
+        """Retry pending alerts whose backoff has elapsed, between checks."""
+        from .mail import deliver_pending
+        from .store import Store
+
+        if self.stop.is_set():
+            return
+        self.idle.clear()
+        try:
+            store = Store.open(self.config.database)
+            try:
+                if store.pending(due_at=datetime.now(self.tz)):
+                    delivery = deliver_pending(
+                        store,
+                        self.mailer,
+                        due_only=True,
+                        should_stop=self.stop.is_set,
+                        retry_seconds=self.config.email.retry_seconds,
+                    )
+                    if delivery.sent:
+                        log.info("delivered %d pending alert(s)", len(delivery.sent))
+                    self._log_mail_trouble(store)
+            finally:
+                store.close()
+        except Exception:
+            log.exception("delivery of pending alerts crashed; it will be tried again")
+        finally:
+            self.idle.set()
+
+    def _log_mail_trouble(self, store: object) -> None:
+        from .store import Store
+
+        assert isinstance(store, Store)
+        pending = store.pending()
+        limit = timedelta(hours=self.config.alerts.mail_failing_log_after_hours)
+        old = [p for p in pending if p.attempts and datetime.now(self.tz) - p.created_at > limit]
+        if old:
+            hours = (datetime.now(self.tz) - old[0].created_at).total_seconds() / 3600
+            log.error(
+                "%d ALERT EMAIL(S) NOT DELIVERED for %.1f h; last error: %s. Run `watcher test-email` to diagnose.",
+                len(old),
+                hours,
+                old[0].last_error,
+            )
+
+    def _due_at_start(self) -> bool:
+        from .store import Store
+
+        store = Store.open(self.config.database)
+        try:
+            checks = [store.state(r.name).last_check_at for r in self.config.rankings]
+        finally:
+            store.close()
+        if any(c is None for c in checks):
+            return True
+        oldest = min(c for c in checks if c is not None)
+        return self._now() - oldest >= interval_of(self.config.schedule, self._now())
+
+    def run(self) -> int:
+        from apscheduler.executors.pool import ThreadPoolExecutor
+        from apscheduler.schedulers.blocking import BlockingScheduler
+        from apscheduler.triggers.interval import IntervalTrigger
+
+        schedule = self.config.schedule
+        now = self._now()
+        scheduler = BlockingScheduler(
+            timezone=self.tz,
+            executors={"default": ThreadPoolExecutor(1)},  # one step at a time: checks and deliveries queue
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )
+        jitter = jitter_of(schedule, now)
+        trigger = main_trigger(schedule)
+        trigger.jitter = jitter or None
+        scheduler.add_job(self.check, trigger, args=["schedule"], id="check")
+        if schedule.season:
+            every = parse_duration(schedule.season.every)
+            scheduler.add_job(
+                self.check,
+                IntervalTrigger(seconds=every, timezone=self.tz, jitter=min(jitter, every / 10) or None),
+                args=["season"],
+                id="season",
+            )
+        retry_every = max(1.0, min(60.0, self.config.email.retry_seconds))
+        scheduler.add_job(self.deliver, IntervalTrigger(seconds=retry_every, timezone=self.tz), id="deliver")
+        if self._due_at_start():
+            scheduler.add_job(self.check, args=["start-up"], id="start-up", next_run_time=now)
+
+        def on_signal(signum: int, frame: FrameType | None) -> None:
+            log.info("%s received: stopping", signal.Signals(signum).name)
+            self.stop.set()
+            scheduler.shutdown(wait=False)
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+        log.info(
+            "watcher daemon started: %d ranking(s), schedule %s (%s)%s, database %s",
+            len(self.config.rankings),
+            schedule.rhythm,
+            schedule.timezone,
+            f", season every {schedule.season.every} in months {list(schedule.season.months)}"
+            if schedule.season
+            else "",
+            self.config.database,
+        )
+        scheduler.start()  # returns after on_signal
+        if not self.idle.wait(STOP_GRACE_SECONDS):
+            # The step in flight is abandoned: SQLite rolls back its open transaction on the next open.
+            log.warning("a check was still running; it is abandoned and its writes are rolled back")
+            logging.shutdown()
+            sys.stderr.flush()
+            os._exit(0)
+        self.fetcher.close()
+        log.info("watcher daemon stopped")
+        return 0
+
+
+def run_daemon(config: Config) -> int:
+    """Hold the daemon lock for the life of the process and run the scheduler."""
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("stamina").setLevel(logging.ERROR)  # retries are in the fetch log, with their URL
+    try:
+        lock = daemon_lock(config.database).acquire()
+    except Busy as exc:
+        raise Busy(
+            f"{exc} Stop it first (systemctl stop watcher, or kill that pid): one daemon per database."
+        ) from None
+    try:
+        return Daemon(config).run()
+    finally:
+        lock.release()

@@ -1,0 +1,59 @@
+"""One daemon per database, one check at a time: advisory locks on files beside the database.
+
+The kernel releases an flock when its process dies, even by kill -9, so a stale lock never blocks
+a restart; the pid written in the file only serves the message.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .errors import WatcherError
+
+
+class Busy(WatcherError):
+    """Another process holds the lock; the message says which and what to do."""
+
+
+class FileLock:
+    """A non-blocking exclusive lock on `path`; use as a context manager or acquire()/release()."""
+
+    def __init__(self, path: Path, what: str) -> None:
+        self.path, self.what = path, what
+        self._fd: int | None = None
+
+    def acquire(self) -> FileLock:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 200).decode(errors="replace").strip() or "another process"
+            os.close(fd)
+            raise Busy(f"{self.what} is already running on this database ({holder}).") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"pid {os.getpid()}, since {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC".encode())
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> FileLock:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def daemon_lock(database: Path) -> FileLock:
+    return FileLock(database.with_name(database.name + ".daemon.lock"), "A watcher daemon")
+
+
+def check_lock(database: Path) -> FileLock:
+    return FileLock(database.with_name(database.name + ".check.lock"), "A check")

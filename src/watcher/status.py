@@ -1,0 +1,90 @@
+"""`watcher status`: what an operator (or a monitoring script) needs to know, from the database alone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from .config import Config
+from .ops import RankingState
+from .store import OutboxItem, Store
+
+
+@dataclass(frozen=True, slots=True)
+class RankingStatus:
+    name: str
+    state: RankingState
+    edition: int | None
+    schools: int | None
+    attention: str | None  # why it needs attention, if it does
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    rankings: tuple[RankingStatus, ...]
+    pending: tuple[OutboxItem, ...]
+    next_run: datetime | None
+    database: str
+    database_bytes: int
+
+    @property
+    def needs_attention(self) -> bool:
+        return any(r.attention for r in self.rankings) or any(p.attempts for p in self.pending)
+
+
+def gather(config: Config, store: Store, now: datetime) -> Status:
+    """Read the state of every configured ranking and of the outbox."""
+    from .daemon import next_run
+
+    stale = timedelta(days=config.alerts.stale_after_days)
+    rankings = []
+    for ranking in config.rankings:
+        state = store.state(ranking.name)
+        snapshot = store.latest_snapshot(ranking.name)
+        attention = None
+        if state.last_check_at is None:
+            attention = "never checked"
+        elif state.failures:
+            attention = f"last {state.failures} check(s) failed"
+        elif state.last_ok_at and now - state.last_ok_at > stale:
+            attention = f"no successful check for {(now - state.last_ok_at).days} days"
+        rankings.append(
+            RankingStatus(
+                ranking.name,
+                state,
+                snapshot.edition if snapshot else None,
+                snapshot.count if snapshot else None,
+                attention,
+            )
+        )
+    size = sum(p.stat().st_size for p in store.path.parent.glob(store.path.name + "*") if p.is_file())
+    return Status(tuple(rankings), tuple(store.pending()), next_run(config.schedule, now), str(store.path), size)
+
+
+def _when(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M %Z}".strip() if moment else "never"
+
+
+def format_status(status: Status) -> str:
+    """A short report, one block per ranking."""
+    lines = []
+    for r in status.rankings:
+        s = r.state
+        flag = f"  <-- NEEDS ATTENTION: {r.attention}" if r.attention else ""
+        lines.append(f"{r.name}{flag}")
+        edition = f"edition {r.edition}, {r.schools} schools" if r.edition else "no snapshot yet"
+        lines.append(f"  last check:   {_when(s.last_check_at)} ({'failed' if s.failures else 'ok'}); {edition}")
+        lines.append(f"  last success: {_when(s.last_ok_at)}")
+        lines.append(f"  last change:  {_when(s.last_change_at)}")
+        if s.failures:
+            lines.append(f"  last error:   {s.last_error}")
+    lines.append(f"Next scheduled check: {_when(status.next_run)}")
+    if status.pending:
+        lines.append(f"Pending alerts: {len(status.pending)}")
+        for p in status.pending:
+            tried = f"tried {p.attempts} time(s), last error: {p.last_error}" if p.attempts else "not tried yet"
+            lines.append(f"  - [{p.kind}] {p.message['Subject']} (queued {_when(p.created_at)}; {tried})")
+    else:
+        lines.append("Pending alerts: none")
+    lines.append(f"Database: {status.database} ({status.database_bytes / 1024:.0f} KiB)")
+    return "\n".join(lines)

@@ -1,0 +1,244 @@
+"""The daemon as a real process: schedule, locks, signals, crashes, outages, ops alerts.
+
+Each test starts `watcher daemon` with `every = "1s"` against the local HTTP and SMTP servers and
+waits for what it must see, never longer than it must.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+
+from watcher.lock import check_lock
+
+from .conftest import LIST_PATH, Site, SmtpServer, fixture
+
+FAST = """[schedule]
+every = "1s"
+jitter_seconds = 0
+[alerts]
+failures_before_alert = 2
+"""
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 20, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class Daemon:
+    def __init__(self, config: Path, log: Path) -> None:
+        self.config, self.log_path = config, log
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Daemon:
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "watcher.cli", "--config", str(self.config), "daemon"],
+            stdout=log,
+            stderr=log,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        return self
+
+    @property
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+        return self.proc.wait(timeout=timeout)
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.kill()  # SIGKILL: no clean-up of any kind
+        self.proc.wait()
+
+
+@pytest.fixture
+def daemons(tmp_path: Path) -> Iterator[Callable[[Path], Daemon]]:
+    started: list[Daemon] = []
+
+    def make(config: Path) -> Daemon:
+        d = Daemon(config, tmp_path / f"daemon-{len(started)}.log")
+        started.append(d)
+        return d
+
+    yield make
+    for d in started:
+        if d.proc and d.proc.poll() is None:
+            d.kill()
+
+
+def database(config: Path) -> sqlite_utils.Database:
+    return sqlite_utils.Database(config.parent / "watcher.db")
+
+
+def snapshots(config: Path) -> int:
+    path = config.parent / "watcher.db"
+    return database(config)["snapshots"].count if path.exists() and "snapshots" in database(config).table_names() else 0
+
+
+def outbox(config: Path, where: str = "1") -> list[dict]:
+    db = database(config)
+    return list(db["outbox"].rows_where(where)) if "outbox" in db.table_names() else []
+
+
+@pytest.fixture
+def config(site: Site, smtp: SmtpServer, write_config) -> Path:
+    site.edition(2020)
+    return write_config(smtp.port, extra=FAST)
+
+
+def test_daemon_checks_on_schedule_alerts_once_and_stops_on_sigterm(
+    config: Path, site: Site, smtp: SmtpServer, daemons
+) -> None:
+    d = daemons(config).start()
+    wait_for(lambda: snapshots(config) == 1, what="the baseline")
+    site.edition(2021)
+    wait_for(lambda: len(smtp.inbox.messages) == 1, what="the alert")
+    time.sleep(2.5)  # two more scheduled checks: nothing new to say
+    assert len(smtp.inbox.messages) == 1
+    assert smtp.inbox.messages[0]["Subject"].startswith("IMT Mines Alès : 27e (+6 places)")
+    started = time.monotonic()
+    assert d.stop(signal.SIGTERM) == 0
+    assert time.monotonic() - started < 10
+    assert "watcher daemon stopped" in d.log
+
+
+def test_sigint_stops_it_too(config: Path, daemons) -> None:
+    d = daemons(config).start()
+    wait_for(lambda: snapshots(config) == 1, what="the baseline")
+    assert d.stop(signal.SIGINT) == 0
+
+
+def test_a_second_daemon_on_the_same_database_refuses(config: Path, daemons) -> None:
+    first = daemons(config).start()
+    wait_for(lambda: "daemon started" in first.log, what="the first daemon")
+    second = daemons(config).start()
+    assert second.proc is not None and second.proc.wait(timeout=20) == 2
+    assert "A watcher daemon is already running on this database (pid" in second.log
+    assert first.proc is not None and first.proc.poll() is None
+
+
+def test_a_check_while_a_check_runs_refuses(config: Path) -> None:
+    with check_lock(config.parent / "watcher.db"):
+        result = subprocess.run(
+            [sys.executable, "-m", "watcher.cli", "--config", str(config), "check"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 2
+    assert "A check is already running on this database" in result.stderr
+
+
+def test_a_killed_daemon_leaves_no_lock_that_blocks_a_restart(config: Path, site: Site, smtp, daemons) -> None:
+    first = daemons(config).start()
+    wait_for(lambda: snapshots(config) == 1, what="the baseline")
+    first.kill()
+    site.edition(2021)
+    second = daemons(config).start()
+    wait_for(lambda: len(smtp.inbox.messages) == 1, what="the alert after restart")
+    assert second.stop() == 0
+
+
+def test_sigterm_mid_check_leaves_the_database_as_before(config: Path, site: Site, daemons, httpserver) -> None:
+    d = daemons(config).start()
+    wait_for(lambda: snapshots(config) == 1, what="the baseline")
+    before = database(config)["rows"].count
+    site.delay = 30.0  # the next page takes far longer than the grace period
+    site.edition(2021)
+    wait_for(lambda: site.waiting, what="a check stuck on the slow page")
+    started = time.monotonic()
+    assert d.stop(signal.SIGTERM) == 0
+    assert time.monotonic() - started < 10
+    site.delay = 0
+    assert snapshots(config) == 1 and database(config)["rows"].count == before
+    assert database(config).execute("pragma integrity_check").fetchone()[0] == "ok"
+
+
+def test_smtp_down_for_several_checks_then_back_sends_exactly_one(
+    config: Path, site: Site, smtp: SmtpServer, daemons
+) -> None:
+    d = daemons(config).start()
+    wait_for(lambda: snapshots(config) == 1, what="the baseline")
+    smtp.stop()
+    site.edition(2021)
+    wait_for(lambda: any(r["attempts"] >= 2 for r in outbox(config)), what="two failed deliveries")
+    assert [r["status"] for r in outbox(config, "kind = 'comms'")] == ["pending"]
+    smtp.start()
+    wait_for(lambda: len(smtp.inbox.messages) >= 1, what="the delayed alert")
+    time.sleep(3)
+    assert [m["Subject"][:30] for m in smtp.inbox.messages] == ["IMT Mines Alès : 27e (+6 place"]
+    assert d.stop() == 0
+
+
+def test_kill_9_during_a_check_then_restart_loses_nothing(config: Path, site: Site, smtp, daemons) -> None:
+    first = daemons(config).start()
+    wait_for(lambda: snapshots(config) == 1, what="the baseline")
+    site.delay = 30.0
+    site.edition(2021)
+    wait_for(lambda: site.waiting, what="a check stuck on the slow page")
+    first.kill()
+    site.delay = 0
+    assert snapshots(config) == 1
+    second = daemons(config).start()
+    wait_for(lambda: len(smtp.inbox.messages) == 1, what="the alert after restart")
+    time.sleep(2)
+    assert len(smtp.inbox.messages) == 1 and snapshots(config) == 2
+    assert second.stop() == 0
+
+
+def test_kill_9_during_sending_then_restart_sends_once(config: Path, site: Site, smtp: SmtpServer, daemons) -> None:
+    first = daemons(config).start()
+    wait_for(lambda: snapshots(config) == 1, what="the baseline")
+    smtp.inbox.rcpt_delay = 30.0  # the server hangs before accepting the recipient
+    site.edition(2021)
+    wait_for(lambda: smtp.inbox.rcpt_waiting, what="a delivery in progress")
+    first.kill()
+    smtp.inbox.rcpt_delay = 0
+    assert [r["status"] for r in outbox(config)] == ["pending"]
+    second = daemons(config).start()
+    wait_for(lambda: len(smtp.inbox.messages) == 1, what="the alert after restart")
+    time.sleep(2)
+    assert len(smtp.inbox.messages) == 1
+    assert [r["status"] for r in outbox(config)] == ["sent"]
+    assert second.stop() == 0
+
+
+def test_layout_change_alerts_operators_once_then_once_on_recovery(
+    site: Site, smtp: SmtpServer, write_config, daemons
+) -> None:
+    site.edition(2020)
+    config = write_config(smtp.port, extra=FAST, ops_to="ops@example.org")
+    d = daemons(config).start()
+    wait_for(lambda: snapshots(config) == 1, what="the baseline")
+    site.pages[LIST_PATH] = fixture("refused/layout-changed.html")
+    wait_for(lambda: len(smtp.inbox.messages) == 1, what="the ops alert")
+    time.sleep(2.5)  # more failing checks: no more email
+    assert len(smtp.inbox.messages) == 1
+    failing = smtp.inbox.messages[0]
+    assert failing["To"] == "ops@example.org"
+    assert "failed checks in a row" in failing["Subject"]
+    assert "no ranking table" in failing.get_content()
+    site.edition(2020)
+    wait_for(lambda: len(smtp.inbox.messages) == 2, what="the recovery email")
+    assert "recovered" in smtp.inbox.messages[1]["Subject"]
+    assert smtp.inbox.messages[1]["To"] == "ops@example.org"
+    time.sleep(1.5)
+    assert len(smtp.inbox.messages) == 2  # and never a comms alert
+    assert d.stop() == 0
