@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
+from .chart import rank_chart_png
 from .config import Config, RankingConfig
 from .diff import diff
 from .errors import FetchError, ParseRefused, WatcherError
@@ -58,7 +59,7 @@ class RunResult:
         return 0 if all(c.ok for c in self.checks) else 1
 
 
-def _read_list(fetcher: Fetcher, first: Page, max_pages: int) -> tuple[list[Page], list[ListPage]]:
+def read_list(fetcher: Fetcher, first: Page, max_pages: int) -> tuple[list[Page], list[ListPage]]:
     """Parse the first page and follow next-page links until the list ends."""
     pages, parsed = [first], [parse_list_page(first.content, first.url, encoding=first.encoding)]
     while parsed[-1].next_url:
@@ -114,9 +115,15 @@ def _observe(
         if first is None:
             row = find_school(previous, config.school) if previous else None
             return CheckResult(ranking.name, "not-modified", previous, row), _Writes()
-        pages, parsed = _read_list(fetcher, first, config.fetch.max_pages)
+        pages, parsed = read_list(fetcher, first, config.fetch.max_pages)
         min_rows = max(MIN_ROWS, previous.count // 2) if previous else MIN_ROWS
         snapshot = assemble(parsed, ranking=ranking.name, fetched_at=fetched_at, min_rows=min_rows)
+        if previous is not None and snapshot.edition < previous.edition:
+            raise ParseRefused(
+                f"the page shows edition {snapshot.edition}, older than edition {previous.edition} already seen: "
+                "an old copy is not news (to add a past edition, use `watcher import`)",
+                url=ranking.url,
+            )
     except ParseRefused as exc:
         return CheckResult(ranking.name, "refused", error=str(exc)), _Writes()
     except FetchError as exc:
@@ -132,9 +139,20 @@ def _observe(
         )
     if previous is not None and previous.content_hash == snapshot.content_hash:
         return CheckResult(ranking.name, "unchanged", previous, row, warning=warning), _Writes(validators=validators)
-    alerts = alerts_for(previous, snapshot, diff(previous, snapshot) if previous else [], config.school)
-    messages = tuple(render_alert(a, sender=config.email.from_, recipients=config.email.to) for a in alerts)
-    outcome = "baseline" if previous is None else "changed"
+    # Only a snapshot this tool checked itself is a base for news: the first check after imports is a baseline.
+    base = previous if previous is not None and previous.origin == "check" else None
+    events = diff(base, snapshot) if base else []
+    alerts = alerts_for(base, snapshot, events, config.school, past=store.snapshots(ranking.name) if base else ())
+    messages = tuple(
+        render_alert(
+            a,
+            sender=config.email.from_,
+            recipients=config.email.to,
+            chart=rank_chart_png(a.series, a.school, a.ranking),
+        )
+        for a in alerts
+    )
+    outcome = "baseline" if base is None else "changed"
     result = CheckResult(ranking.name, outcome, snapshot, row, messages, warning=warning)
     return result, _Writes(snapshot, validators, messages)
 

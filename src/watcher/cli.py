@@ -24,6 +24,8 @@ COMMANDS = {
     "history": "print the watched school's rank in each edition of each ranking",
     "parse": "print what the parser reads from saved list pages (to check a page by hand)",
     "demo": "run the whole pipeline offline on the bundled fixture pages; needs no config",
+    "import": "load saved pages (files, or an archived URL) of a list as the snapshot of a past edition",
+    "report": "write a self-contained HTML report: history chart, neighbourhood, peers, criteria, sources",
     "daemon": "run checks on the schedule of [schedule], in the foreground, until SIGTERM or Ctrl-C",
     "status": "show each ranking's last check, change and error, pending alerts and the next run",
     "test-email": "send a test email with the [email] settings and explain any failure",
@@ -40,12 +42,20 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("check", help=COMMANDS["check"], description=COMMANDS["check"])
-    sub.add_parser("history", help=COMMANDS["history"], description=COMMANDS["history"])
+    history = sub.add_parser("history", help=COMMANDS["history"], description=COMMANDS["history"])
+    history.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    history.add_argument("--chart", type=Path, metavar="FILE.png", help="also draw the rank by edition as a PNG")
     parse = sub.add_parser("parse", help=COMMANDS["parse"], description=COMMANDS["parse"])
     parse.add_argument("files", nargs="+", type=Path, metavar="FILE", help="saved page(s) of one list, in order")
     parse.add_argument("--url", default="https://www.letudiant.fr/", help="the URL the page was saved from")
     demo = sub.add_parser("demo", help=COMMANDS["demo"], description=COMMANDS["demo"])
     demo.add_argument("--output", type=Path, default=Path("demo-output"), help="folder for the database and .eml")
+    imp = sub.add_parser("import", help=COMMANDS["import"], description=COMMANDS["import"])
+    imp.add_argument("pages", nargs="+", metavar="PAGE", help="saved page file(s) of one list in order, or one URL")
+    imp.add_argument("--edition", type=int, required=True, help="the palmarès year, e.g. 2019")
+    imp.add_argument("--ranking", required=True, help="the ranking's name, as in the config")
+    report = sub.add_parser("report", help=COMMANDS["report"], description=COMMANDS["report"])
+    report.add_argument("--output", type=Path, default=Path("report.html"), help="the HTML file to write")
     for name in ("daemon", "status", "test-email"):
         sub.add_parser(name, help=COMMANDS[name], description=COMMANDS[name])
     return parser
@@ -109,6 +119,37 @@ def cmd_check(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from .fetch import Fetcher
+    from .importer import import_pages
+
+    cfg = _config(args)
+    store = _open_store(cfg)
+    try:
+        with Fetcher(cfg.fetch, cfg.contact) as fetcher:
+            snapshot, stored = import_pages(
+                args.pages, edition=args.edition, ranking=args.ranking, config=cfg, store=store, fetcher=fetcher
+            )
+    finally:
+        store.close()
+    verb = "Imported" if stored else "Already in the database:"
+    print(f"{verb} {args.ranking}, edition {snapshot.edition}: {snapshot.count} schools.")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import write_report
+
+    cfg = _config(args)
+    store = _open_store(cfg)
+    try:
+        path = write_report(cfg, store, args.output)
+    finally:
+        store.close()
+    print(f"Report written to {path}")
+    return 0
+
+
 def cmd_daemon(args: argparse.Namespace) -> int:
     from .daemon import run_daemon
 
@@ -123,12 +164,16 @@ def cmd_status(args: argparse.Namespace) -> int:
     from .status import format_status, gather
 
     cfg = _config(args)
+    if not cfg.database.exists():
+        print(f"No database yet at {cfg.database}: run `watcher check` (or start the daemon) first.")
+        return 1
+    tz = ZoneInfo(cfg.schedule.timezone)
     store = _open_store(cfg)
     try:
-        status = gather(cfg, store, datetime.now(ZoneInfo(cfg.schedule.timezone)))
+        status = gather(cfg, store, datetime.now(tz))
     finally:
         store.close()
-    print(format_status(status))
+    print(format_status(status, tz))
     return 1 if status.needs_attention else 0
 
 
@@ -148,14 +193,31 @@ def cmd_test_email(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    from .history import format_history, school_history
+    from .history import format_history, history_records, to_csv, to_json
+    from .rules import school_history
 
     cfg = _config(args)
     store = _open_store(cfg)
-    names = [r.name for r in cfg.rankings] + [n for n in store.rankings() if n not in {r.name for r in cfg.rankings}]
-    for name in names:
-        print(format_history(name, school_history(store.snapshots(name), cfg.school)))
-    store.close()
+    try:
+        known = [r.name for r in cfg.rankings]
+        names = known + [n for n in store.rankings() if n not in known]
+        series = {name: school_history(store.snapshots(name), cfg.school) for name in names}
+    finally:
+        store.close()
+    if args.format == "table":
+        print("\n".join(format_history(name, entries) for name, entries in series.items()), end="")
+    else:
+        records = [r for name, entries in series.items() for r in history_records(name, entries)]
+        print(to_csv(records) if args.format == "csv" else to_json(records), end="")
+    if args.chart:
+        from .chart import rank_chart_png
+
+        png = rank_chart_png(series[names[0]], cfg.school.name, names[0])
+        if png is None:
+            print(f"No chart: {cfg.school.name} is ranked in fewer than two editions of {names[0]}.", file=sys.stderr)
+            return 1
+        args.chart.write_bytes(png)
+        print(f"Chart written to {args.chart}", file=sys.stderr)
     return 0
 
 
@@ -200,6 +262,8 @@ HANDLERS = {
     "history": cmd_history,
     "parse": cmd_parse,
     "demo": cmd_demo,
+    "import": cmd_import,
+    "report": cmd_report,
     "daemon": cmd_daemon,
     "status": cmd_status,
     "test-email": cmd_test_email,

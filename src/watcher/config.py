@@ -7,6 +7,7 @@ import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
@@ -51,6 +52,13 @@ class SchoolConfig(_Section):
     name: Annotated[str, Field(min_length=1)] = "IMT Mines Alès"
     slug: str | None = None
     aliases: tuple[str, ...] = ()
+    peers: tuple[str, ...] = ()  # other schools (names or slugs) whose moves the alert reports
+
+    def peer_configs(self) -> tuple[SchoolConfig, ...]:
+        """Each peer as a school to find: by slug when it looks like one, else by name."""
+        return tuple(
+            SchoolConfig(name=p, slug=p if re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)+", p) else None) for p in self.peers
+        )
 
 
 class RankingConfig(_Section):
@@ -110,10 +118,12 @@ Duration = Annotated[str, AfterValidator(_duration)]
 
 
 def _cron(value: str) -> str:
-    from apscheduler.triggers.cron import CronTrigger
+    from .schedule import crontab_trigger
 
     try:
-        CronTrigger.from_crontab(value)
+        if len(value.split()) != 5:
+            raise ValueError("five fields are needed: minute hour day month day-of-week")
+        crontab_trigger(value, ZoneInfo("UTC"))
     except ValueError as exc:
         raise ValueError(
             f'{value!r} is not a cron expression ({exc}); write five fields, e.g. "0 7 * * *" for 7:00 every day'
@@ -122,8 +132,6 @@ def _cron(value: str) -> str:
 
 
 def _timezone(value: str) -> str:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError) as exc:

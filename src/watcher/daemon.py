@@ -13,50 +13,14 @@ import sys
 import threading
 from datetime import datetime, timedelta
 from types import FrameType
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from .config import Config, ScheduleConfig, parse_duration
+from .config import Config, parse_duration
 from .lock import Busy, check_lock, daemon_lock
-
-if TYPE_CHECKING:
-    from apscheduler.triggers.base import BaseTrigger
+from .schedule import interval_of, jitter_of, main_trigger
 
 log = logging.getLogger("watcher.daemon")
 STOP_GRACE_SECONDS = 6.0  # a stop must end within 10 s
-
-
-def main_trigger(schedule: ScheduleConfig) -> BaseTrigger:
-    """The regular rhythm: a cron expression or a fixed interval."""
-    from apscheduler.triggers.cron import CronTrigger
-    from apscheduler.triggers.interval import IntervalTrigger
-
-    tz = ZoneInfo(schedule.timezone)
-    if schedule.every:
-        return IntervalTrigger(seconds=parse_duration(schedule.every), timezone=tz)
-    return CronTrigger.from_crontab(schedule.rhythm, timezone=tz)
-
-
-def interval_of(schedule: ScheduleConfig, now: datetime) -> timedelta:
-    """Time between two regular checks (for a cron rhythm, between its next two fire times)."""
-    if schedule.every:
-        return timedelta(seconds=parse_duration(schedule.every))
-    trigger = main_trigger(schedule)
-    first = trigger.get_next_fire_time(None, now)
-    second = trigger.get_next_fire_time(first, first + timedelta(seconds=1)) if first else None
-    return (second - first) if first and second else timedelta(days=1)
-
-
-def next_run(schedule: ScheduleConfig, now: datetime) -> datetime | None:
-    """When the regular schedule fires next (the season, when active, may fire sooner)."""
-    fire: datetime | None = main_trigger(schedule).get_next_fire_time(None, now)
-    return fire
-
-
-def jitter_of(schedule: ScheduleConfig, now: datetime) -> float:
-    if schedule.jitter_seconds is not None:
-        return schedule.jitter_seconds
-    return min(60.0, interval_of(schedule, now).total_seconds() / 10)
 
 
 class Daemon:

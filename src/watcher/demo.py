@@ -6,12 +6,14 @@ import hashlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from email import message_from_bytes, policy
+from email import message_from_bytes
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import files
 from pathlib import Path
 from typing import cast
+
+from .model import EMAIL_POLICY
 
 LIST_PATH = (
     "/palmares/liste-profils/palmares-des-ecoles-d-ingenieurs/palmares-general-des-ecoles-d-ingenieurs/home.html"
@@ -89,8 +91,10 @@ def run_demo(output: Path) -> int:
     from .check import run_check
     from .cli import print_run
     from .fetch import Fetcher
-    from .history import format_history, school_history
+    from .history import format_history
+    from .importer import import_pages
     from .mail import FileMailer
+    from .rules import school_history
     from .store import Store
 
     output.mkdir(parents=True, exist_ok=True)
@@ -101,7 +105,7 @@ def run_demo(output: Path) -> int:
         cfg = config.from_dict(
             {
                 "database": str(database),
-                "school": {"name": "IMT Mines Alès"},
+                "school": {"name": "IMT Mines Alès", "peers": ["IMT Mines Albi", "Mines Saint-Étienne"]},
                 "rankings": [{"name": RANKING, "url": base + LIST_PATH + "#indicateurs=900716,900717"}],
                 "email": {"to": ["communication@example.org"], "from": "watcher@example.org"},
                 "fetch": {"delay_seconds": 0, "backoff_seconds": 0.1},
@@ -112,6 +116,10 @@ def run_demo(output: Path) -> int:
         store = Store.open(cfg.database)
         mailer = FileMailer(output)
         with Fetcher(cfg.fetch, cfg.contact) as fetcher:
+            print("0. `watcher import`: a saved copy of the 2019 list completes the history.")
+            saved = str(site.folder / "palmares-general-2019.html")
+            past, _ = import_pages([saved], edition=2019, ranking=RANKING, config=cfg, store=store, fetcher=fetcher)
+            print(f"Imported {RANKING}, edition 2019: {past.count} schools.")
             steps = (
                 (2020, "1. The site shows the 2020 list: the first check records it as the baseline."),
                 (2021, "2. L'Étudiant publishes the 2021 list (two pages): the check reads both and alerts."),
@@ -125,7 +133,7 @@ def run_demo(output: Path) -> int:
         print(format_history(RANKING, school_history(store.snapshots(RANKING), cfg.school)))
         store.close()
     for path in mailer.written:
-        message = cast(EmailMessage, message_from_bytes(path.read_bytes(), policy=policy.default))
+        message = cast(EmailMessage, message_from_bytes(path.read_bytes(), policy=EMAIL_POLICY))
         print(f"The alert email, saved as {path}:\n")
         print(f"Subject: {message['Subject']}\nTo: {message['To']}\n")
         body = message.get_body(("plain",))

@@ -1,43 +1,17 @@
-"""The watched school's rank edition by edition. Pure: snapshots in, entries and text out."""
+"""The watched school's rank edition by edition, as a table, CSV or JSON. Pure: standings in, text out."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 
-from .config import SchoolConfig
-from .model import Row, Snapshot
+from .model import Standing
 from .render import number, ordinal, paris_time
-from .rules import find_school
 
 
-@dataclass(frozen=True, slots=True)
-class HistoryEntry:
-    """The school in one edition; `row` is None when it is not in that edition's list."""
-
-    edition: int
-    row: Row | None
-    count: int
-    fetched_at: datetime
-
-
-def school_history(snapshots: Sequence[Snapshot], school: SchoolConfig) -> list[HistoryEntry]:
-    """One entry per edition, from the latest snapshot of each (a revised list replaces the first one)."""
-    latest: dict[int, Snapshot] = {}
-    for snapshot in snapshots:  # oldest first, so later revisions win
-        latest[snapshot.edition] = snapshot
-    entries: list[HistoryEntry] = []
-    known: Row | None = None
-    for edition in sorted(latest, reverse=True):  # newest first: a renamed school is followed by its slug
-        snapshot = latest[edition]
-        row = find_school(snapshot, school, also=known)
-        known = row or known
-        entries.append(HistoryEntry(edition, row, snapshot.count, snapshot.fetched_at))
-    return entries[::-1]
-
-
-def format_history(ranking: str, entries: Sequence[HistoryEntry]) -> str:
+def format_history(ranking: str, entries: Sequence[Standing]) -> str:
     """A plain table, one line per edition."""
     if not entries:
         return f"{ranking}\n  no snapshot yet: run `watcher check` first\n"
@@ -49,3 +23,36 @@ def format_history(ranking: str, entries: Sequence[HistoryEntry]) -> str:
             rank, points, group = ordinal(e.row.rank, e.row.tied), number(e.row.total), e.row.group or ""
         lines.append(f"  {e.edition:<8} {rank:<14} {points:>7}  {group:<6} {e.count:>7}  {paris_time(e.fetched_at)}")
     return "\n".join(lines) + "\n"
+
+
+FIELDS = ("ranking", "edition", "rank", "ex_aequo", "points", "group", "schools", "fetched_at", "source")
+
+
+def history_records(ranking: str, entries: Sequence[Standing]) -> list[dict[str, object]]:
+    """One flat record per edition, for CSV and JSON (absent editions have an empty rank, never 0)."""
+    return [
+        {
+            "ranking": ranking,
+            "edition": e.edition,
+            "rank": e.row.rank if e.row else None,
+            "ex_aequo": e.row.tied if e.row else None,
+            "points": e.row.total if e.row else None,
+            "group": e.row.group if e.row else None,
+            "schools": e.count,
+            "fetched_at": e.fetched_at.isoformat(),
+            "source": e.url,
+        }
+        for e in entries
+    ]
+
+
+def to_csv(records: Sequence[dict[str, object]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=FIELDS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(records)
+    return buffer.getvalue()
+
+
+def to_json(records: Sequence[dict[str, object]]) -> str:
+    return json.dumps(records, ensure_ascii=False, indent=2) + "\n"

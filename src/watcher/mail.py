@@ -20,6 +20,7 @@ from typing import Protocol
 
 from .config import EmailConfig
 from .errors import MailError
+from .model import EMAIL_POLICY
 from .store import Store
 
 
@@ -59,7 +60,7 @@ class SmtpMailer:
             if cfg.use_starttls:
                 smtp.starttls(context=self.ssl_context)
             if self.username:
-                smtp.login(self.username, self.password or "")
+                self._login(smtp)
         except smtplib.SMTPNotSupportedError as exc:
             raise ServerUnreachable(
                 f"{self._where()} does not offer STARTTLS. Set email.starttls = false if it is a local "
@@ -87,6 +88,18 @@ class SmtpMailer:
             ) from exc
         return smtp
 
+    def _login(self, smtp: smtplib.SMTP) -> None:
+        try:
+            smtp.login(self.username or "", self.password or "")
+        except smtplib.SMTPNotSupportedError as exc:
+            encrypted = self.config.use_starttls or self.config.use_ssl
+            raise ServerUnreachable(
+                f"{self._where()} offers no login (no AUTH"
+                + ("" if encrypted else " without encryption: many servers only offer it after STARTTLS")
+                + "). Unset WATCHER_SMTP_USERNAME and WATCHER_SMTP_PASSWORD if it needs none"
+                + ("." if encrypted else ", or set email.starttls = true.")
+            ) from exc
+
     def send(self, message: EmailMessage) -> None:
         """Hand one message to the server; raise `MailError` (or `ServerUnreachable`) when it is not accepted."""
         smtp = self._connect()
@@ -107,7 +120,7 @@ class SmtpMailer:
 
 def test_message(sender: str, recipients: tuple[str, ...]) -> EmailMessage:
     """The message `watcher test-email` sends."""
-    message = EmailMessage()
+    message = EmailMessage(policy=EMAIL_POLICY)
     message["Subject"] = "[watcher] Test message"
     message["From"] = sender
     message["To"] = ", ".join(recipients)

@@ -8,6 +8,11 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
+from email import policy
+
+# Headers are not folded below the RFC's hard limit: Python 3.11 drops the space between two encoded
+# words when it folds a long non-ASCII subject (CPython gh-144156).
+EMAIL_POLICY = policy.default.clone(max_line_length=998)
 
 
 def normalize_name(name: str) -> str:
@@ -47,6 +52,7 @@ class Snapshot:
     fetched_at: datetime
     pages: tuple[str, ...] = ()
     content_hash: str = field(default="", compare=False)
+    origin: str = field(default="check", compare=False)  # "check", or "import" for a saved past edition
 
     def __post_init__(self) -> None:
         if not self.content_hash:
@@ -151,6 +157,36 @@ class GroupPlace:
 
 
 @dataclass(frozen=True, slots=True)
+class Standing:
+    """A school in one edition of a ranking; `row` is None when it is not in that edition's list."""
+
+    edition: int
+    row: Row | None
+    count: int
+    fetched_at: datetime
+    url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PeerMove:
+    """A peer school's rows in the old and new snapshot (None where it is not listed)."""
+
+    name: str
+    old: Row | None
+    new: Row | None
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorChange:
+    """One indicator of the school's own page that changed since the last edition."""
+
+    label: str
+    old: str
+    new: str
+    direction: int  # +1 progressed, -1 declined, 0 changed without a better or worse
+
+
+@dataclass(frozen=True, slots=True)
 class Alert:
     """One message for the comms team: the watched school's standing before and after."""
 
@@ -168,6 +204,9 @@ class Alert:
     fetched_at: datetime
     message_key: str  # stable across retries: one alert, one Message-ID
     changes: tuple[Event, ...] = ()  # the events that concern this school
+    series: tuple[Standing, ...] = ()  # the school in every edition known, oldest first
+    peers: tuple[PeerMove, ...] = ()
+    indicators: tuple[IndicatorChange, ...] = ()
 
     @property
     def places(self) -> int | None:

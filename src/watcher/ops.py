@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 
+from .model import EMAIL_POLICY
+
 
 @dataclass(frozen=True, slots=True)
 class RankingState:
@@ -84,9 +86,10 @@ def render_notice(notice: OpsNotice, *, sender: str, recipients: tuple[str, ...]
     """A plain-text email for the operators."""
     when = f"{notice.since:%Y-%m-%d %H:%M} UTC"
     if notice.kind == "failing":
-        subject = f"[watcher] {notice.ranking}: {notice.failures} failed checks in a row"
+        checks = "check" if notice.failures == 1 else "checks in a row"
+        subject = f"[watcher] {notice.ranking}: {notice.failures} failed {checks}"
         body = (
-            f"The ranking {notice.ranking!r} has failed {notice.failures} checks in a row, since {when}.\n\n"
+            f"The ranking {notice.ranking!r} has failed {notice.failures} {checks}, since {when}.\n\n"
             f"Last error:\n  {notice.error}\n\n"
             "No snapshot is recorded and no comms alert is sent while it fails. You will get one more email "
             "when it recovers, not one per check. `watcher status` shows the details."
@@ -103,7 +106,7 @@ def render_notice(notice: OpsNotice, *, sender: str, recipients: tuple[str, ...]
             f"The ranking {notice.ranking!r} has not been checked successfully since {when}, so a new edition "
             f"would go unnoticed.\n\nLast error:\n  {notice.error}\n\n`watcher status` shows the details."
         )
-    message = EmailMessage()
+    message = EmailMessage(policy=EMAIL_POLICY)
     message["Subject"] = subject
     message["From"] = sender
     message["To"] = ", ".join(recipients)

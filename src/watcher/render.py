@@ -3,46 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from functools import cache
-from zoneinfo import ZoneInfo
 
 import jinja2
 
-from .model import Alert, Row
+from .french import number, ordinal, paris_time, places
+from .model import EMAIL_POLICY, Alert, Row
+from .prose import prose
 
-PARIS = ZoneInfo("Europe/Paris")
-_MONTHS = (
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-)  # fmt: skip
-
-
-def number(value: float | None, digits: int = 1) -> str:
-    """12.5 → '12,5'; 45.0 → '45'; None → 'non publié'."""
-    if value is None:
-        return "non publié"
-    text = f"{value:.{digits}f}".rstrip("0").rstrip(".") if digits else f"{value:.0f}"
-    return text.replace(".", ",").replace("-", "−")
-
-
-def ordinal(rank: int, tied: bool = False) -> str:
-    """27 → '27e'; 1 → '1re' (une école est classée 1re); ties say 'ex aequo'."""
-    text = "1re" if rank == 1 else f"{rank}e"
-    return f"{text} ex aequo" if tied else text
-
-
-def places(n: int) -> str:
-    return f"{abs(n)} place" + ("s" if abs(n) > 1 else "")
-
-
-def paris_time(moment: datetime) -> str:
-    """'17 décembre 2020 à 07:02 (heure de Paris)'."""
-    local = moment.astimezone(PARIS)
-    day = "1er" if local.day == 1 else str(local.day)
-    return f"{day} {_MONTHS[local.month - 1]} {local.year} à {local:%H:%M} (heure de Paris)"
+__all__ = ["number", "ordinal", "paris_time", "places", "render_alert"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,17 +140,26 @@ def _env() -> jinja2.Environment:
     )
 
 
-def render_alert(alert: Alert, *, sender: str, recipients: tuple[str, ...]) -> EmailMessage:
-    """The email for one alert, with a Message-ID that is the same every time it is rendered."""
+def render_alert(alert: Alert, *, sender: str, recipients: tuple[str, ...], chart: bytes | None = None) -> EmailMessage:
+    """The email for one alert, with a Message-ID that is the same every time it is rendered.
+
+    `chart` (a PNG of the rank by edition) is embedded in the HTML part, not attached.
+    """
     fig = figures(alert)
-    context = {"alert": alert, "fig": fig}
-    message = EmailMessage()
+    domain = sender.rpartition("@")[2]
+    chart_cid = f"chart-{alert.message_key}@{domain}" if chart else None
+    context = {"alert": alert, "fig": fig, "prose": prose(alert), "chart_cid": chart_cid}
+    message = EmailMessage(policy=EMAIL_POLICY)
     message["Subject"] = fig.subject
     message["From"] = sender
     message["To"] = ", ".join(recipients)
     message["Date"] = format_datetime(alert.fetched_at)
-    message["Message-ID"] = f"<{alert.message_key}@{sender.rpartition('@')[2]}>"
+    message["Message-ID"] = f"<{alert.message_key}@{domain}>"
     message["X-Watcher-Ranking"] = alert.ranking
     message.set_content(_env().get_template("alert.txt").render(context))
     message.add_alternative(_env().get_template("alert.html").render(context), subtype="html")
+    if chart and chart_cid:
+        html = message.get_body(("html",))
+        assert html is not None
+        html.add_related(chart, "image", "png", cid=f"<{chart_cid}>", filename="classement.png")
     return message

@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Sequence
 
 from .config import SchoolConfig
-from .model import Alert, Event, GroupPlace, NewEdition, Row, Snapshot, normalize_name
+from .model import Alert, Event, GroupPlace, NewEdition, PeerMove, Row, Snapshot, Standing, normalize_name
 
 
 def _matches(row: Row, school: SchoolConfig) -> bool:
@@ -38,6 +38,31 @@ def find_in_pair(old: Snapshot | None, new: Snapshot, school: SchoolConfig) -> t
     return old_row, new_row
 
 
+def school_history(snapshots: Sequence[Snapshot], school: SchoolConfig) -> list[Standing]:
+    """One standing per edition, from the latest snapshot of each (a revised list replaces the first one)."""
+    latest: dict[int, Snapshot] = {}
+    for snapshot in sorted(snapshots, key=lambda s: s.fetched_at):  # later revisions win
+        latest[snapshot.edition] = snapshot
+    standings: list[Standing] = []
+    known: Row | None = None
+    for edition in sorted(latest, reverse=True):  # newest first: a renamed school is followed by its slug
+        snapshot = latest[edition]
+        row = find_school(snapshot, school, also=known)
+        known = row or known
+        standings.append(Standing(edition, row, snapshot.count, snapshot.fetched_at, snapshot.url))
+    return standings[::-1]
+
+
+def peer_moves(old: Snapshot, new: Snapshot, school: SchoolConfig) -> tuple[PeerMove, ...]:
+    """How each configured peer stands in both snapshots."""
+    moves = []
+    for peer in school.peer_configs():
+        old_row, new_row = find_in_pair(old, new, peer)
+        if old_row or new_row:
+            moves.append(PeerMove((new_row or old_row).name, old_row, new_row))  # type: ignore[union-attr]
+    return tuple(moves)
+
+
 def group_place(snapshot: Snapshot, row: Row) -> GroupPlace | None:
     """Where `row` stands in its group, counted from the ranks (ties share a place)."""
     if row.group is None:
@@ -52,8 +77,14 @@ def alert_key(ranking_url: str, old: Snapshot, new: Snapshot, school_key: str) -
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
-def alerts_for(old: Snapshot | None, new: Snapshot, events: Sequence[Event], school: SchoolConfig) -> list[Alert]:
-    """The comms alerts a new snapshot calls for (none for a baseline)."""
+def alerts_for(
+    old: Snapshot | None,
+    new: Snapshot,
+    events: Sequence[Event],
+    school: SchoolConfig,
+    past: Sequence[Snapshot] = (),
+) -> list[Alert]:
+    """The comms alerts a new snapshot calls for (none for a baseline); `past` gives the series of editions."""
     if old is None:
         return []
     old_row, new_row = find_in_pair(old, new, school)
@@ -88,5 +119,7 @@ def alerts_for(old: Snapshot | None, new: Snapshot, events: Sequence[Event], sch
             fetched_at=new.fetched_at,
             message_key=alert_key(new.url, old, new, row.key),
             changes=tuple(e for e in events if getattr(e, "key", None) in keys),
+            series=tuple(school_history([*past, old, new], school)),
+            peers=peer_moves(old, new, school),
         )
     ]

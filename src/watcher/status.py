@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from .config import Config
 from .ops import RankingState
@@ -34,7 +34,7 @@ class Status:
 
 def gather(config: Config, store: Store, now: datetime) -> Status:
     """Read the state of every configured ranking and of the outbox."""
-    from .daemon import next_run
+    from .schedule import next_run
 
     stale = timedelta(days=config.alerts.stale_after_days)
     rankings = []
@@ -47,7 +47,7 @@ def gather(config: Config, store: Store, now: datetime) -> Status:
         elif state.failures:
             attention = f"last {state.failures} check(s) failed"
         elif state.last_ok_at and now - state.last_ok_at > stale:
-            attention = f"no successful check for {(now - state.last_ok_at).days} days"
+            attention = f"no successful check for {_duration(now - state.last_ok_at)}"
         rankings.append(
             RankingStatus(
                 ranking.name,
@@ -61,29 +61,37 @@ def gather(config: Config, store: Store, now: datetime) -> Status:
     return Status(tuple(rankings), tuple(store.pending()), next_run(config.schedule, now), str(store.path), size)
 
 
-def _when(moment: datetime | None) -> str:
-    return f"{moment:%Y-%m-%d %H:%M %Z}".strip() if moment else "never"
+def _duration(span: timedelta) -> str:
+    hours = span.total_seconds() / 3600
+    if hours < 48:
+        return f"{hours:.0f} hour{'s' if round(hours) != 1 else ''}"
+    return f"{hours / 24:.0f} days"
 
 
-def format_status(status: Status) -> str:
-    """A short report, one block per ranking."""
+def _when(moment: datetime | None, tz: tzinfo | None) -> str:
+    return f"{moment.astimezone(tz):%Y-%m-%d %H:%M %Z}".strip() if moment else "never"
+
+
+def format_status(status: Status, tz: tzinfo | None = None) -> str:
+    """A short report, one block per ranking, every time in `tz` (the schedule's time zone)."""
     lines = []
     for r in status.rankings:
         s = r.state
         flag = f"  <-- NEEDS ATTENTION: {r.attention}" if r.attention else ""
         lines.append(f"{r.name}{flag}")
         edition = f"edition {r.edition}, {r.schools} schools" if r.edition else "no snapshot yet"
-        lines.append(f"  last check:   {_when(s.last_check_at)} ({'failed' if s.failures else 'ok'}); {edition}")
-        lines.append(f"  last success: {_when(s.last_ok_at)}")
-        lines.append(f"  last change:  {_when(s.last_change_at)}")
+        outcome = "" if s.last_check_at is None else " (failed)" if s.failures else " (ok)"
+        lines.append(f"  last check:   {_when(s.last_check_at, tz)}{outcome}; {edition}")
+        lines.append(f"  last success: {_when(s.last_ok_at, tz)}")
+        lines.append(f"  last change:  {_when(s.last_change_at, tz)}")
         if s.failures:
             lines.append(f"  last error:   {s.last_error}")
-    lines.append(f"Next scheduled check: {_when(status.next_run)}")
+    lines.append(f"Next scheduled check (under `watcher daemon`): {_when(status.next_run, tz)}")
     if status.pending:
         lines.append(f"Pending alerts: {len(status.pending)}")
         for p in status.pending:
             tried = f"tried {p.attempts} time(s), last error: {p.last_error}" if p.attempts else "not tried yet"
-            lines.append(f"  - [{p.kind}] {p.message['Subject']} (queued {_when(p.created_at)}; {tried})")
+            lines.append(f"  - [{p.kind}] {p.message['Subject']} (queued {_when(p.created_at, tz)}; {tried})")
     else:
         lines.append("Pending alerts: none")
     lines.append(f"Database: {status.database} ({status.database_bytes / 1024:.0f} KiB)")

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email import message_from_bytes, policy
+from email import message_from_bytes
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, cast
@@ -21,7 +21,7 @@ from typing import Any, cast
 import sqlite_utils
 
 from .errors import StoreError
-from .model import Row, Snapshot
+from .model import EMAIL_POLICY, Row, Snapshot
 from .ops import RankingState
 
 
@@ -152,7 +152,11 @@ def _v2(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2)
+def _v3(db: sqlite_utils.Database) -> None:
+    db.table("snapshots").add_column("origin", str, not_null_default="check")  # check | import
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3)
 
 
 class Store:
@@ -209,8 +213,10 @@ class Store:
         return Validators(url, found[0], found[1]) if found else None
 
     def latest_snapshot(self, ranking: str) -> Snapshot | None:
-        """The last snapshot recorded for a ranking, rows included."""
-        found = list(self.db.table("snapshots").rows_where("ranking = ?", [ranking], order_by="id desc", limit=1))
+        """The last snapshot of the newest edition of a ranking (an imported past edition never counts)."""
+        found = list(
+            self.db.table("snapshots").rows_where("ranking = ?", [ranking], order_by="edition desc, id desc", limit=1)
+        )
         return self._snapshot(found[0]) if found else None
 
     def snapshots(self, ranking: str) -> list[Snapshot]:
@@ -244,6 +250,7 @@ class Store:
             fetched_at=datetime.fromisoformat(record["fetched_at"]),
             pages=tuple(json.loads(record["pages"])),
             content_hash=record["content_hash"],
+            origin=record["origin"],
         )
 
     def pending(self, due_at: datetime | None = None) -> list[OutboxItem]:
@@ -260,7 +267,7 @@ class Store:
                 created_at=datetime.fromisoformat(r["created_at"]),
                 attempts=r["attempts"],
                 last_error=r["last_error"],
-                message=cast(EmailMessage, message_from_bytes(r["message"], policy=policy.default)),
+                message=cast(EmailMessage, message_from_bytes(r["message"], policy=EMAIL_POLICY)),
             )
             for r in self.db.table("outbox").rows_where(where, params, order_by="created_at, message_id")
         ]
@@ -370,6 +377,7 @@ class Store:
                 "content_hash": snapshot.content_hash,
                 "school_count": snapshot.count,
                 "pages": json.dumps(list(snapshot.pages)),
+                "origin": snapshot.origin,
             }
         )
         snapshot_id = table.last_pk

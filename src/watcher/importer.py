@@ -1,0 +1,58 @@
+"""`watcher import`: a saved page (a file or an archived URL) as the snapshot of a past edition.
+
+An imported snapshot completes the history; it never sends an alert and never becomes the
+snapshot a check compares with, unless it is of a newer edition than any checked so far.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .check import read_list
+from .config import Config
+from .errors import ConfigError, ParseRefused
+from .fetch import Fetcher
+from .model import Snapshot
+from .parse import ListPage, assemble, parse_list_page
+from .store import Store
+
+
+def _read_files(paths: Sequence[Path]) -> tuple[list[ListPage], datetime]:
+    pages: list[ListPage] = []
+    for path in paths:
+        try:
+            content = path.read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"Cannot read {path}: {exc.strerror}.") from exc
+        group = pages[-1].last_group if pages else None
+        pages.append(parse_list_page(content, path.resolve().as_uri(), group=group))
+    saved = datetime.fromtimestamp(min(p.stat().st_mtime for p in paths), UTC)
+    return pages, saved
+
+
+def import_pages(
+    sources: Sequence[str], *, edition: int, ranking: str, config: Config, store: Store, fetcher: Fetcher
+) -> tuple[Snapshot, bool]:
+    """Parse the pages of one list and store them as `edition` of `ranking`; True when newly stored."""
+    names = [r.name for r in config.rankings]
+    if ranking not in names:
+        raise ConfigError(f"No ranking named {ranking!r} in the config; the rankings are: {', '.join(names)}.")
+    if all(s.startswith(("http://", "https://")) for s in sources[:1]):
+        if len(sources) > 1:
+            raise ConfigError("Give one URL: the next pages of an online list are followed from the first one.")
+        _, pages = read_list(fetcher, fetcher.get(sources[0]), config.fetch.max_pages)
+        when = datetime.now(UTC)
+    else:
+        pages, when = _read_files([Path(s) for s in sources])
+    for page in pages:
+        if page.edition is not None and page.edition != edition:
+            raise ParseRefused(f"the page is of edition {page.edition}, not {edition}; check --edition", url=page.url)
+    pages = [replace(p, edition=edition) for p in pages]
+    snapshot = replace(assemble(pages, ranking=ranking, fetched_at=when), origin="import")
+    if any(s.content_hash == snapshot.content_hash for s in store.snapshots(ranking)):
+        return snapshot, False
+    store.record_check(ranking, fetcher.take_log(), snapshot=snapshot)
+    return snapshot, True

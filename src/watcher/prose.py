@@ -1,0 +1,125 @@
+"""The sentences an alert tells in French: the series of editions, peers, who overtook whom, what
+progressed, and a ready paragraph for a press release. Pure: an `Alert` in, strings out.
+
+Every figure comes from the alert's data: ranks, counts, groups and points as published.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .french import number, ordinal, places
+from .model import Alert, Row, Standing
+
+
+@dataclass(frozen=True, slots=True)
+class Prose:
+    series: str | None  # "2019 : 40e, 2020 : 33e, 2021 : 27e"
+    peers: tuple[str, ...]
+    overtakes: tuple[str, ...]
+    progressed: tuple[str, ...]
+    declined: tuple[str, ...]
+    paragraph: str
+
+
+def standing_text(standing: Standing) -> str:
+    row = standing.row
+    return f"{standing.edition} : {ordinal(row.rank, row.tied) if row else 'non classée'}"
+
+
+def _move_text(old: Row | None, new: Row | None) -> str:
+    if old is None and new is not None:
+        return f"{ordinal(new.rank, new.tied)} (n'était pas classée)"
+    if new is None and old is not None:
+        return f"ne figure plus dans la liste (était {ordinal(old.rank, old.tied)})"
+    assert old is not None and new is not None
+    n = old.rank - new.rank
+    how = f"gagne {places(n)}" if n > 0 else f"perd {places(n)}" if n < 0 else "même rang"
+    return f"{ordinal(old.rank, old.tied)} → {ordinal(new.rank, new.tied)} ({how})"
+
+
+def _overtakes(alert: Alert) -> tuple[str, ...]:
+    me_old, me_new = alert.old_row, alert.new_row
+    if me_old is None or me_new is None:
+        return ()
+    out = []
+    for peer in alert.peers:
+        if peer.old is None or peer.new is None:
+            continue
+        if me_old.rank > peer.old.rank and me_new.rank < peer.new.rank:
+            out.append(f"{alert.school} passe devant {peer.name}.")
+        elif me_old.rank < peer.old.rank and me_new.rank > peer.new.rank:
+            out.append(f"{peer.name} passe devant {alert.school}.")
+    return tuple(out)
+
+
+def _criteria(alert: Alert, sign: int) -> tuple[str, ...]:
+    out = []
+    if alert.old_row and alert.new_row:
+        before = dict(alert.old_row.scores)
+        for label, value in alert.new_row.scores:
+            prior = before.get(label)
+            if value is not None and prior is not None and (value - prior) * sign > 0:
+                delta = round(value - prior, 2)
+                out.append(
+                    f"{label.lower()} ({'+' if delta > 0 else ''}{number(delta)} point{'s' if abs(delta) >= 2 else ''})"
+                )
+    for change in alert.indicators:
+        if change.direction == sign:
+            out.append(f"{change.label[0].lower()}{change.label[1:]} ({change.old} → {change.new})")
+    return tuple(out)
+
+
+def _enumerate(items: tuple[str, ...]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " et " + items[-1]
+
+
+def _paragraph(alert: Alert, progressed: tuple[str, ...], series: str | None) -> str:
+    old, new = alert.old_row, alert.new_row
+    title = f"{alert.ranking} {alert.new_edition} de L'Étudiant"
+    if new is None:
+        assert old is not None
+        return (
+            f"{alert.school} ne figure pas au {title} ({alert.new_count} écoles classées) ; "
+            f"elle était {ordinal(old.rank, old.tied)} dans l'édition {alert.old_edition}."
+        )
+    rank = ordinal(new.rank, new.tied)
+    if old is None:
+        opening = f"{alert.school} fait son entrée au {title}, classée {rank} sur {alert.new_count} écoles"
+    else:
+        n = old.rank - new.rank
+        since = f"par rapport à l'édition {alert.old_edition}, {alert.school} est classée {rank}"
+        if n > 0:
+            opening = f"Progressant de {places(n)} {since}"
+        elif n < 0:
+            opening = f"En recul de {places(n)} {since}"
+        else:
+            opening = f"{alert.school} conserve son rang et est classée {rank}"
+        opening += f" au {title}, qui classe {alert.new_count} écoles"
+    place = alert.new_group_place
+    share = round(100 * new.rank / alert.new_count)
+    if place is not None:
+        half = "première" if place.first_half else "seconde"
+        opening += f", et se positionne dans la {half} moitié du groupe {place.group} (top {share} %)."
+    else:
+        opening += f" (top {share} %)."
+    sentences = [opening]
+    if progressed:
+        sentences.append(f"Les critères sur lesquels {alert.school} progresse : {_enumerate(progressed)}.")
+    if series and len(alert.series) > 1:
+        sentences.append(f"Son parcours dans ce palmarès : {series}.")
+    return " ".join(sentences)
+
+
+def prose(alert: Alert) -> Prose:
+    """Every sentence an alert adds to its figures."""
+    series = ", ".join(standing_text(s) for s in alert.series) or None
+    progressed, declined = _criteria(alert, +1), _criteria(alert, -1)
+    return Prose(
+        series=series,
+        peers=tuple(f"{p.name} : {_move_text(p.old, p.new)}" for p in alert.peers),
+        overtakes=_overtakes(alert),
+        progressed=progressed,
+        declined=declined,
+        paragraph=_paragraph(alert, progressed, series),
+    )
