@@ -24,6 +24,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 LIST_PATH = (
     "/palmares/liste-profils/palmares-des-ecoles-d-ingenieurs/palmares-general-des-ecoles-d-ingenieurs/home.html"
 )
+SCHOOL_PATH = "/palmares/palmares-des-ecoles-d-ingenieurs/"
 RANKING = "Palmarès général des écoles d'ingénieurs"
 
 
@@ -51,6 +52,12 @@ class Site:
             self.pages[LIST_PATH + "?page=2"] = page2.read_bytes()
         else:
             self.pages.pop(LIST_PATH + "?page=2", None)
+        for slug in ("imt-mines-ales", "imt-mines-albi", "mines-saint-etienne"):
+            page = FIXTURES / "school" / f"{slug}-{year}.html"
+            if page.exists():
+                self.pages[SCHOOL_PATH + f"{slug}.html"] = page.read_bytes()
+            else:
+                self.pages.pop(SCHOOL_PATH + f"{slug}.html", None)
 
     def fail(self, path: str, status: int, times: int = 1, **headers: str) -> None:
         self.statuses.setdefault(path, []).extend([(status, headers)] * times)

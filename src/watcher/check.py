@@ -16,11 +16,12 @@ from .diff import diff
 from .errors import FetchError, ParseRefused, WatcherError
 from .fetch import Fetcher, Page
 from .mail import Delivery, Mailer, deliver_pending
-from .model import Row, Snapshot
+from .model import Alert, Row, Snapshot
 from .ops import after_check, render_notice
 from .parse import MIN_ROWS, ListPage, assemble, parse_list_page
 from .render import render_alert
 from .rules import alerts_for, find_school
+from .school import SchoolPage, indicator_changes, parse_school_page, school_page_url
 from .store import Store, Validators
 
 Clock = Callable[[], datetime]
@@ -103,49 +104,102 @@ class _Writes:
     snapshot: Snapshot | None = None
     validators: tuple[Validators, ...] = ()
     alerts: tuple[EmailMessage, ...] = ()
+    school_pages: tuple[SchoolPage, ...] = ()
+
+
+def _read_school_pages(
+    ranking: RankingConfig, config: Config, store: Store, fetcher: Fetcher, snapshot: Snapshot, at: datetime
+) -> tuple[list[SchoolPage], list[Validators], list[str]]:
+    """The watched school's and peers' own pages that changed since last read; a failure is only a warning."""
+    rows = [find_school(snapshot, s) for s in (config.school, *config.school.peer_configs())]
+    new_pages, validators, warnings = [], [], []
+    for row in rows:
+        if row is None or row.slug is None:
+            continue
+        url = school_page_url(ranking.url, row.slug)
+        latest = store.latest_school_page(row.slug)
+        try:
+            page = fetcher.get(url, store.validators(url) if latest else None)
+            if page.not_modified:
+                continue
+            parsed = parse_school_page(
+                page.content,
+                url,
+                slug=row.slug,
+                edition=snapshot.edition,
+                fetched_at=at,
+                encoding=page.encoding,
+            )
+        except (FetchError, ParseRefused) as exc:
+            warnings.append(f"the page of {row.name} could not be read, so its indicators are not compared: {exc}")
+            continue
+        validators.append(page.validators)
+        if latest is None or latest.content_hash != parsed.content_hash or latest.edition != parsed.edition:
+            new_pages.append(parsed)
+    return new_pages, validators, warnings
+
+
+def _with_indicators(alert: Alert, store: Store, new_pages: list[SchoolPage]) -> Alert:
+    """The alert, plus the school page's indicators that changed since the previous edition."""
+    row = alert.new_row or alert.old_row
+    if row is None or row.slug is None:
+        return alert
+    current = next((p for p in new_pages if p.slug == row.slug), None) or store.latest_school_page(row.slug)
+    before = store.latest_school_page(row.slug, before_edition=alert.new_edition)
+    if current is None or before is None:
+        return alert
+    return replace(alert, indicators=indicator_changes(before, current))
 
 
 def _observe(
     ranking: RankingConfig, config: Config, store: Store, fetcher: Fetcher, fetched_at: datetime
 ) -> tuple[CheckResult, _Writes]:
-    """Fetch, parse and compare one ranking; return the result and what to write (nothing written yet)."""
+    """Fetch, parse and compare one ranking and its school pages; return the result and what to write."""
     previous = store.latest_snapshot(ranking.name)
+    snapshot: Snapshot | None = None
+    validators: tuple[Validators, ...] = ()
     try:
         first = _fetch_changed(fetcher, store, ranking.url, previous)
-        if first is None:
-            row = find_school(previous, config.school) if previous else None
-            return CheckResult(ranking.name, "not-modified", previous, row), _Writes()
-        pages, parsed = read_list(fetcher, first, config.fetch.max_pages)
-        min_rows = max(MIN_ROWS, previous.count // 2) if previous else MIN_ROWS
-        snapshot = assemble(parsed, ranking=ranking.name, fetched_at=fetched_at, min_rows=min_rows)
-        if previous is not None and snapshot.edition < previous.edition:
-            raise ParseRefused(
-                f"the page shows edition {snapshot.edition}, older than edition {previous.edition} already seen: "
-                "an old copy is not news (to add a past edition, use `watcher import`)",
-                url=ranking.url,
-            )
+        if first is not None:
+            pages, parsed = read_list(fetcher, first, config.fetch.max_pages)
+            min_rows = max(MIN_ROWS, previous.count // 2) if previous else MIN_ROWS
+            snapshot = assemble(parsed, ranking=ranking.name, fetched_at=fetched_at, min_rows=min_rows)
+            validators = tuple(p.validators for p in pages)
+            if previous is not None and snapshot.edition < previous.edition:
+                raise ParseRefused(
+                    f"the page shows edition {snapshot.edition}, older than edition {previous.edition} already "
+                    "seen: an old copy is not news (to add a past edition, use `watcher import`)",
+                    url=ranking.url,
+                )
     except ParseRefused as exc:
         return CheckResult(ranking.name, "refused", error=str(exc)), _Writes()
     except FetchError as exc:
         return CheckResult(ranking.name, "failed", error=str(exc)), _Writes()
 
-    validators = tuple(p.validators for p in pages)
-    row = find_school(snapshot, config.school)
-    warning = None
+    current = snapshot or previous
+    assert current is not None  # a 304 is only possible after a first snapshot
+    row = find_school(current, config.school)
+    warnings = []
     if row is None:
-        warning = (
-            f"{config.school.name} is not in this list ({snapshot.count} schools read). If it should be, "
+        warnings.append(
+            f"{config.school.name} is not in this list ({current.count} schools read). If it should be, "
             "check [school] name, or set [school] slug from its page's URL."
         )
-    if previous is not None and previous.content_hash == snapshot.content_hash:
-        return CheckResult(ranking.name, "unchanged", previous, row, warning=warning), _Writes(validators=validators)
+    new_pages, page_validators, page_warnings = _read_school_pages(ranking, config, store, fetcher, current, fetched_at)
+    warnings += page_warnings
+    validators += tuple(page_validators)
+    warning = "; ".join(warnings) or None
+    if snapshot is None or (previous is not None and previous.content_hash == snapshot.content_hash):
+        outcome = "not-modified" if snapshot is None else "unchanged"
+        result = CheckResult(ranking.name, outcome, previous, row, warning=warning)
+        return result, _Writes(validators=validators, school_pages=tuple(new_pages))
     # Only a snapshot this tool checked itself is a base for news: the first check after imports is a baseline.
     base = previous if previous is not None and previous.origin == "check" else None
     events = diff(base, snapshot) if base else []
     alerts = alerts_for(base, snapshot, events, config.school, past=store.snapshots(ranking.name) if base else ())
     messages = tuple(
         render_alert(
-            a,
+            _with_indicators(a, store, new_pages),
             sender=config.email.from_,
             recipients=config.email.to,
             chart=rank_chart_png(a.series, a.school, a.ranking),
@@ -154,7 +208,7 @@ def _observe(
     )
     outcome = "baseline" if base is None else "changed"
     result = CheckResult(ranking.name, outcome, snapshot, row, messages, warning=warning)
-    return result, _Writes(snapshot, validators, messages)
+    return result, _Writes(snapshot, validators, messages, tuple(new_pages))
 
 
 def check_ranking(
@@ -185,6 +239,7 @@ def check_ranking(
         alerts=writes.alerts,
         ops_alerts=ops,
         state=state,
+        school_pages=writes.school_pages,
     )
     return result
 

@@ -18,6 +18,7 @@ from .model import EMAIL_POLICY
 LIST_PATH = (
     "/palmares/liste-profils/palmares-des-ecoles-d-ingenieurs/palmares-general-des-ecoles-d-ingenieurs/home.html"
 )
+SCHOOL_PATH = "/palmares/palmares-des-ecoles-d-ingenieurs/"
 RANKING = "Palmarès général des écoles d'ingénieurs"
 
 
@@ -40,6 +41,11 @@ class FixtureSite:
             return b"User-agent: *\nAllow: /\n"
         if path == LIST_PATH:
             return (self.folder / f"palmares-general-{self.edition}.html").read_bytes()
+        if path.startswith(SCHOOL_PATH):
+            school = (
+                self.folder / "school" / f"{path.removeprefix(SCHOOL_PATH).removesuffix('.html')}-{self.edition}.html"
+            )
+            return school.read_bytes() if school.exists() else None
         if path == LIST_PATH + "?page=2":
             page2 = self.folder / f"palmares-general-{self.edition}-page2.html"
             return page2.read_bytes() if page2.exists() else None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +23,8 @@ import sqlite_utils
 from .errors import StoreError
 from .model import EMAIL_POLICY, Row, Snapshot
 from .ops import RankingState
+from .schema import MIGRATIONS
+from .school import Indicator, SchoolPage, Value
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,99 +66,6 @@ def _time(value: str | None) -> datetime | None:
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
-
-
-def _v1(db: sqlite_utils.Database) -> None:
-    db.table("meta").create({"key": str, "value": str}, pk="key")
-    db.table("fetches").create(
-        {
-            "id": int,
-            "ranking": str,
-            "url": str,
-            "started_at": str,
-            "status": int,
-            "bytes": int,
-            "duration_ms": int,
-            "outcome": str,
-            "error": str,
-        },
-        pk="id",
-    )
-    db.table("fetches").create_index(["ranking", "started_at"])
-    db.table("validators").create({"url": str, "etag": str, "last_modified": str}, pk="url")
-    db.table("snapshots").create(
-        {
-            "id": int,
-            "ranking": str,
-            "url": str,
-            "edition": int,
-            "fetched_at": str,
-            "content_hash": str,
-            "school_count": int,
-            "pages": str,
-        },
-        pk="id",
-    )
-    db.table("snapshots").create_index(["ranking", "id"])
-    db.table("rows").create(
-        {
-            "snapshot_id": int,
-            "position": int,
-            "rank": int,
-            "tied": int,
-            "name": str,
-            "slug": str,
-            "city": str,
-            "total": float,
-            "grp": str,
-            "scores": str,
-        },
-        pk=("snapshot_id", "position"),
-        foreign_keys=[("snapshot_id", "snapshots", "id")],
-    )
-    db.table("outbox").create(
-        {
-            "message_id": str,
-            "ranking": str,
-            "created_at": str,
-            "subject": str,
-            "recipients": str,
-            "message": bytes,
-            "status": str,
-            "attempts": int,
-            "last_error": str,
-            "sent_at": str,
-        },
-        pk="message_id",
-    )
-    db.table("outbox").create_index(["status"])
-
-
-def _v2(db: sqlite_utils.Database) -> None:
-    outbox = db.table("outbox")
-    outbox.add_column("kind", str, not_null_default="comms")  # comms | ops
-    outbox.add_column("next_attempt_at", str)
-    db.table("ranking_state").create(
-        {
-            "ranking": str,
-            "failures": int,
-            "failing_since": str,
-            "failing_alerted": int,
-            "stale_alerted": int,
-            "last_check_at": str,
-            "last_ok_at": str,
-            "last_change_at": str,
-            "last_error": str,
-        },
-        pk="ranking",
-    )
-
-
-def _v3(db: sqlite_utils.Database) -> None:
-    db.table("snapshots").add_column("origin", str, not_null_default="check")  # check | import
-
-
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3)
 
 
 class Store:
@@ -253,6 +162,31 @@ class Store:
             origin=record["origin"],
         )
 
+    def latest_school_page(self, slug: str, before_edition: int | None = None) -> SchoolPage | None:
+        """The school's last page read, or the last one read during an edition older than `before_edition`."""
+        where = "slug = ?"
+        params: list[object] = [slug]
+        if before_edition is not None:
+            where += " and edition < ?"
+            params.append(before_edition)
+        found = list(self.db.table("school_pages").rows_where(where, params, order_by="edition desc, id desc", limit=1))
+        if not found:
+            return None
+        r = found[0]
+        indicators = tuple(
+            Indicator(i["section"], i["label"], Value(i["kind"], i["text"], i["low"], i["high"], i["unit"]))
+            for i in self.db.table("indicators").rows_where("page_id = ?", [r["id"]], order_by="position")
+        )
+        return SchoolPage(
+            slug=r["slug"],
+            url=r["url"],
+            name=r["name"],
+            indicators=indicators,
+            fetched_at=datetime.fromisoformat(r["fetched_at"]),
+            edition=r["edition"],
+            content_hash=r["content_hash"],
+        )
+
     def pending(self, due_at: datetime | None = None) -> list[OutboxItem]:
         """Alerts not yet accepted by the SMTP server, oldest first; with `due_at`, only those due by then."""
         where, params = "status = 'pending'", []
@@ -304,6 +238,7 @@ class Store:
         alerts: Sequence[EmailMessage] = (),
         ops_alerts: Sequence[EmailMessage] = (),
         state: RankingState | None = None,
+        school_pages: Sequence[SchoolPage] = (),
     ) -> None:
         """Everything one check of one ranking learnt, in one transaction."""
         with self._writing(f"the check of {ranking!r}"):
@@ -333,6 +268,36 @@ class Store:
                     self._enqueue(ranking, kind, message)
             if state is not None:
                 self._save_state(state)
+            for page in school_pages:
+                self._insert_school_page(page)
+
+    def _insert_school_page(self, page: SchoolPage) -> None:
+        table = self.db.table("school_pages")
+        table.insert(
+            {
+                "slug": page.slug,
+                "url": page.url,
+                "name": page.name,
+                "edition": page.edition,
+                "fetched_at": page.fetched_at.isoformat(),
+                "content_hash": page.content_hash,
+            }
+        )
+        page_id = table.last_pk
+        self.db.table("indicators").insert_all(
+            {
+                "page_id": page_id,
+                "position": position,
+                "section": i.section,
+                "label": i.label,
+                "kind": i.value.kind,
+                "text": i.value.text,
+                "low": i.value.low,
+                "high": i.value.high,
+                "unit": i.value.unit,
+            }
+            for position, i in enumerate(page.indicators)
+        )
 
     def _enqueue(self, ranking: str, kind: str, message: EmailMessage) -> None:
         self.db.table("outbox").insert(

@@ -1,0 +1,134 @@
+"""The database schema, as migrations: `MIGRATIONS[n]` takes schema n to n + 1.
+
+Plain tables that any SQLite tool can read; never edit a migration that has shipped, add one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    db.table("meta").create({"key": str, "value": str}, pk="key")
+    db.table("fetches").create(
+        {
+            "id": int,
+            "ranking": str,
+            "url": str,
+            "started_at": str,
+            "status": int,
+            "bytes": int,
+            "duration_ms": int,
+            "outcome": str,
+            "error": str,
+        },
+        pk="id",
+    )
+    db.table("fetches").create_index(["ranking", "started_at"])
+    db.table("validators").create({"url": str, "etag": str, "last_modified": str}, pk="url")
+    db.table("snapshots").create(
+        {
+            "id": int,
+            "ranking": str,
+            "url": str,
+            "edition": int,
+            "fetched_at": str,
+            "content_hash": str,
+            "school_count": int,
+            "pages": str,
+        },
+        pk="id",
+    )
+    db.table("snapshots").create_index(["ranking", "id"])
+    db.table("rows").create(
+        {
+            "snapshot_id": int,
+            "position": int,
+            "rank": int,
+            "tied": int,
+            "name": str,
+            "slug": str,
+            "city": str,
+            "total": float,
+            "grp": str,
+            "scores": str,
+        },
+        pk=("snapshot_id", "position"),
+        foreign_keys=[("snapshot_id", "snapshots", "id")],
+    )
+    db.table("outbox").create(
+        {
+            "message_id": str,
+            "ranking": str,
+            "created_at": str,
+            "subject": str,
+            "recipients": str,
+            "message": bytes,
+            "status": str,
+            "attempts": int,
+            "last_error": str,
+            "sent_at": str,
+        },
+        pk="message_id",
+    )
+    db.table("outbox").create_index(["status"])
+
+
+def _v2(db: sqlite_utils.Database) -> None:
+    outbox = db.table("outbox")
+    outbox.add_column("kind", str, not_null_default="comms")  # comms | ops
+    outbox.add_column("next_attempt_at", str)
+    db.table("ranking_state").create(
+        {
+            "ranking": str,
+            "failures": int,
+            "failing_since": str,
+            "failing_alerted": int,
+            "stale_alerted": int,
+            "last_check_at": str,
+            "last_ok_at": str,
+            "last_change_at": str,
+            "last_error": str,
+        },
+        pk="ranking",
+    )
+
+
+def _v3(db: sqlite_utils.Database) -> None:
+    db.table("snapshots").add_column("origin", str, not_null_default="check")  # check | import
+
+
+def _v4(db: sqlite_utils.Database) -> None:
+    db.table("school_pages").create(
+        {
+            "id": int,
+            "slug": str,
+            "url": str,
+            "name": str,
+            "edition": int,
+            "fetched_at": str,
+            "content_hash": str,
+        },
+        pk="id",
+    )
+    db.table("school_pages").create_index(["slug", "edition", "id"])
+    db.table("indicators").create(
+        {
+            "page_id": int,
+            "position": int,
+            "section": str,
+            "label": str,
+            "kind": str,
+            "text": str,
+            "low": float,
+            "high": float,
+            "unit": str,
+        },
+        pk=("page_id", "position"),
+        foreign_keys=[("page_id", "school_pages", "id")],
+    )
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4)
