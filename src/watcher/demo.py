@@ -100,6 +100,7 @@ def run_demo(output: Path) -> int:
     from .history import format_history
     from .importer import import_pages
     from .mail import FileMailer
+    from .report import write_report
     from .rules import school_history
     from .store import Store
 
@@ -137,6 +138,8 @@ def run_demo(output: Path) -> int:
                 print_run(run_check(cfg, store=store, fetcher=fetcher, mailer=mailer))
         print("\n4. `watcher history`:")
         print(format_history(RANKING, school_history(store.snapshots(RANKING), cfg.school)))
+        report = write_report(cfg, store, output / "report.html")
+        print(f"5. `watcher report`: {report} (open it in a browser)\n")
         store.close()
     for path in mailer.written:
         message = cast(EmailMessage, message_from_bytes(path.read_bytes(), policy=EMAIL_POLICY))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,10 +17,11 @@ from .chart import rank_chart_png
 from .config import Config, SchoolConfig
 from .diff import diff
 from .french import number, ordinal, paris_time
-from .model import Alert, Row, Snapshot, Standing
+from .model import Alert, IndicatorChange, Row, Snapshot, Standing
 from .prose import Prose, prose
 from .render import _env, figures
 from .rules import alerts_for, find_school, school_history
+from .school import indicator_changes
 from .store import Store
 
 NEIGHBOURS = 5
@@ -52,8 +53,16 @@ def _previous_edition(snapshots: Sequence[Snapshot], latest: Snapshot) -> Snapsh
     return max(older, key=lambda s: (s.edition, s.fetched_at)) if older else None
 
 
-def section(name: str, snapshots: Sequence[Snapshot], school: SchoolConfig) -> RankingSection | None:
-    """Everything the report says about one ranking; None when it has no snapshot yet."""
+def section(
+    name: str,
+    snapshots: Sequence[Snapshot],
+    school: SchoolConfig,
+    indicators: tuple[IndicatorChange, ...] = (),
+) -> RankingSection | None:
+    """Everything the report says about one ranking; None when it has no snapshot yet.
+
+    `indicators` are the school page's changes since the previous edition.
+    """
     if not snapshots:
         return None
     latest = max(snapshots, key=lambda s: (s.edition, s.fetched_at))
@@ -64,7 +73,7 @@ def section(name: str, snapshots: Sequence[Snapshot], school: SchoolConfig) -> R
     alert = None
     if previous is not None:
         found = alerts_for(previous, latest, diff(previous, latest), school, past=snapshots)
-        alert = found[0] if found else None
+        alert = replace(found[0], indicators=indicators) if found else None
     return RankingSection(
         name=name,
         url=latest.url,
@@ -97,6 +106,17 @@ def write_report(config: Config, store: Store, output: Path) -> Path:
     """Build the report from the database and write it to `output`."""
     names = [r.name for r in config.rankings]
     names += [n for n in store.rankings() if n not in names]
-    sections = [s for n in names if (s := section(n, store.snapshots(n), config.school))]
+    sections = []
+    for name in names:
+        snapshots = store.snapshots(name)
+        latest = max(snapshots, key=lambda s: (s.edition, s.fetched_at)) if snapshots else None
+        row = find_school(latest, config.school) if latest else None
+        changes: tuple[IndicatorChange, ...] = ()
+        if latest and row and row.slug:
+            current = store.latest_school_page(row.slug)
+            before = store.latest_school_page(row.slug, before_edition=latest.edition)
+            changes = indicator_changes(before, current) if current and before else ()
+        if found := section(name, snapshots, config.school, changes):
+            sections.append(found)
     output.write_text(render_report(config.school, sections, datetime.now(UTC)), encoding="utf-8")
     return output
