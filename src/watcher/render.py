@@ -130,7 +130,7 @@ def figures(alert: Alert) -> Figures:
 
 
 @cache
-def _env() -> jinja2.Environment:
+def template_env() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.PackageLoader("watcher", "templates"),
         autoescape=jinja2.select_autoescape(["html"]),
@@ -156,8 +156,8 @@ def render_alert(alert: Alert, *, sender: str, recipients: tuple[str, ...], char
     message["Date"] = format_datetime(alert.fetched_at)
     message["Message-ID"] = f"<{alert.message_key}@{domain}>"
     message["X-Watcher-Ranking"] = alert.ranking
-    message.set_content(_env().get_template("alert.txt").render(context))
-    message.add_alternative(_env().get_template("alert.html").render(context), subtype="html")
+    message.set_content(template_env().get_template("alert.txt").render(context))
+    message.add_alternative(template_env().get_template("alert.html").render(context), subtype="html")
     if chart and chart_cid:
         html = message.get_body(("html",))
         assert html is not None

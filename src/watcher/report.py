@@ -19,7 +19,7 @@ from .diff import diff
 from .french import number, ordinal, paris_time
 from .model import Alert, IndicatorChange, Row, Snapshot, Standing
 from .prose import Prose, prose
-from .render import _env, figures
+from .render import figures, template_env
 from .rules import alerts_for, find_school, school_history
 from .school import indicator_changes
 from .store import Store
@@ -90,7 +90,7 @@ def section(
 
 def render_report(school: SchoolConfig, sections: Sequence[RankingSection], generated: datetime) -> str:
     """The report's HTML, every scraped string escaped."""
-    template = _env().get_template("report.html")
+    template = template_env().get_template("report.html")
     return template.render(
         school=school.name,
         sections=sections,
