@@ -155,7 +155,9 @@ def _observe(
     ranking: RankingConfig, config: Config, store: Store, fetcher: Fetcher, fetched_at: datetime
 ) -> tuple[CheckResult, _Writes]:
     """Fetch, parse and compare one ranking and its school pages; return the result and what to write."""
-    previous = store.latest_snapshot(ranking.name)
+    # Only a snapshot this tool checked itself is a base for news; imported editions only fill the history,
+    # so the first check after an import is a baseline.
+    previous = store.latest_snapshot(ranking.name, checked_only=True)
     snapshot: Snapshot | None = None
     validators: tuple[Validators, ...] = ()
     try:
@@ -193,10 +195,9 @@ def _observe(
         outcome = "not-modified" if snapshot is None else "unchanged"
         result = CheckResult(ranking.name, outcome, previous, row, warning=warning)
         return result, _Writes(validators=validators, school_pages=tuple(new_pages))
-    # Only a snapshot this tool checked itself is a base for news: the first check after imports is a baseline.
-    base = previous if previous is not None and previous.origin == "check" else None
-    events = diff(base, snapshot) if base else []
-    alerts = alerts_for(base, snapshot, events, config.school, past=store.snapshots(ranking.name) if base else ())
+    events = diff(previous, snapshot) if previous else []
+    past = store.snapshots(ranking.name) if previous else ()
+    alerts = alerts_for(previous, snapshot, events, config.school, past=past)
     messages = tuple(
         render_alert(
             _with_indicators(a, store, new_pages),
@@ -206,7 +207,7 @@ def _observe(
         )
         for a in alerts
     )
-    outcome = "baseline" if base is None else "changed"
+    outcome = "baseline" if previous is None else "changed"
     result = CheckResult(ranking.name, outcome, snapshot, row, messages, warning=warning)
     return result, _Writes(snapshot, validators, messages, tuple(new_pages))
 

@@ -144,6 +144,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     store = _open_store(cfg)
     try:
         path = write_report(cfg, store, args.output)
+    except OSError as exc:
+        print(f"error: cannot write the report to {args.output}: {exc.strerror}", file=sys.stderr)
+        return 2
     finally:
         store.close()
     print(f"Report written to {path}")
@@ -205,9 +208,9 @@ def cmd_history(args: argparse.Namespace) -> int:
     finally:
         store.close()
     if args.format == "table":
-        print("\n".join(format_history(name, entries) for name, entries in series.items()), end="")
+        print("\n".join(format_history(name, entries, cfg.school.name) for name, entries in series.items()), end="")
     else:
-        records = [r for name, entries in series.items() for r in history_records(name, entries)]
+        records = [r for name, entries in series.items() for r in history_records(name, entries, cfg.school.name)]
         print(to_csv(records) if args.format == "csv" else to_json(records), end="")
     if args.chart:
         from .chart import rank_chart_png
@@ -216,7 +219,11 @@ def cmd_history(args: argparse.Namespace) -> int:
         if png is None:
             print(f"No chart: {cfg.school.name} is ranked in fewer than two editions of {names[0]}.", file=sys.stderr)
             return 1
-        args.chart.write_bytes(png)
+        try:
+            args.chart.write_bytes(png)
+        except OSError as exc:
+            print(f"error: cannot write the chart to {args.chart}: {exc.strerror}", file=sys.stderr)
+            return 2
         print(f"Chart written to {args.chart}", file=sys.stderr)
     return 0
 

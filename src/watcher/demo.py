@@ -137,7 +137,7 @@ def run_demo(output: Path) -> int:
                 print(f"\n{title}")
                 print_run(run_check(cfg, store=store, fetcher=fetcher, mailer=mailer))
         print("\n4. `watcher history`:")
-        print(format_history(RANKING, school_history(store.snapshots(RANKING), cfg.school)))
+        print(format_history(RANKING, school_history(store.snapshots(RANKING), cfg.school), cfg.school.name))
         report = write_report(cfg, store, output / "report.html")
         print(f"5. `watcher report`: {report} (open it in a browser)\n")
         store.close()

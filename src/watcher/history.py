@@ -11,11 +11,12 @@ from .model import Standing
 from .render import number, ordinal, paris_time
 
 
-def format_history(ranking: str, entries: Sequence[Standing]) -> str:
-    """A plain table, one line per edition."""
+def format_history(ranking: str, entries: Sequence[Standing], school: str = "") -> str:
+    """A plain table, one line per edition, under the school's and the ranking's names."""
+    title = f"{school} — {ranking}" if school else ranking
     if not entries:
-        return f"{ranking}\n  no snapshot yet: run `watcher check` first\n"
-    lines = [ranking, f"  {'edition':<8} {'rank':<14} {'points':>7}  {'group':<6} {'schools':>7}  fetched"]
+        return f"{title}\n  no snapshot yet: run `watcher check` first\n"
+    lines = [title, f"  {'edition':<8} {'rank':<14} {'points':>7}  {'group':<6} {'schools':>7}  fetched"]
     for e in entries:
         if e.row is None:
             rank, points, group = "not ranked", "", ""
@@ -25,13 +26,17 @@ def format_history(ranking: str, entries: Sequence[Standing]) -> str:
     return "\n".join(lines) + "\n"
 
 
-FIELDS = ("ranking", "edition", "rank", "ex_aequo", "points", "group", "schools", "fetched_at", "source")
+FIELDS = ("school", "ranking", "edition", "rank", "ex_aequo", "points", "group", "schools", "fetched_at", "source")
 
 
-def history_records(ranking: str, entries: Sequence[Standing]) -> list[dict[str, object]]:
-    """One flat record per edition, for CSV and JSON (absent editions have an empty rank, never 0)."""
+def history_records(ranking: str, entries: Sequence[Standing], school: str) -> list[dict[str, object]]:
+    """One flat record per edition, for CSV and JSON (absent editions have an empty rank, never 0).
+
+    `school` is the name as listed in that edition, else the configured name.
+    """
     return [
         {
+            "school": e.row.name if e.row else school,
             "ranking": ranking,
             "edition": e.edition,
             "rank": e.row.rank if e.row else None,

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .check import read_list
 from .config import Config
@@ -47,6 +48,13 @@ def import_pages(
         when = datetime.now(UTC)
     else:
         pages, when = _read_files([Path(s) for s in sources])
+        if pages[-1].next_url:
+            link = urlsplit(pages[-1].next_url)
+            raise ParseRefused(
+                f"the list goes on at another page (its link: {link.path}{'?' + link.query if link.query else ''}); "
+                "save that page too and pass it after this one",
+                url=pages[-1].url,
+            )
     for page in pages:
         if page.edition is not None and page.edition != edition:
             raise ParseRefused(f"the page is of edition {page.edition}, not {edition}; check --edition", url=page.url)

@@ -85,7 +85,9 @@ def _paragraph(alert: Alert, progressed: tuple[str, ...], series: str | None) ->
         )
     rank = ordinal(new.rank, new.tied)
     if old is None:
-        opening = f"{alert.school} fait son entrée au {title}, classée {rank} sur {alert.new_count} écoles"
+        earlier = [s for s in alert.series if s.row is not None and s.edition < alert.new_edition]
+        verb = "fait son retour" if earlier else "fait son entrée"
+        opening = f"{alert.school} {verb} au {title}, classée {rank} sur {alert.new_count} écoles"
     else:
         n = old.rank - new.rank
         since = f"par rapport à l'édition {alert.old_edition}, {alert.school} est classée {rank}"

@@ -161,5 +161,5 @@ def render_alert(alert: Alert, *, sender: str, recipients: tuple[str, ...], char
     if chart and chart_cid:
         html = message.get_body(("html",))
         assert html is not None
-        html.add_related(chart, "image", "png", cid=f"<{chart_cid}>", filename="classement.png")
+        html.add_related(chart, "image", "png", cid=f"<{chart_cid}>", filename="classement.png", disposition="inline")
     return message

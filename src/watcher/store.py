@@ -121,11 +121,10 @@ class Store:
         found = self.db.execute("select etag, last_modified from validators where url = ?", [url]).fetchone()
         return Validators(url, found[0], found[1]) if found else None
 
-    def latest_snapshot(self, ranking: str) -> Snapshot | None:
-        """The last snapshot of the newest edition of a ranking (an imported past edition never counts)."""
-        found = list(
-            self.db.table("snapshots").rows_where("ranking = ?", [ranking], order_by="edition desc, id desc", limit=1)
-        )
+    def latest_snapshot(self, ranking: str, *, checked_only: bool = False) -> Snapshot | None:
+        """The last snapshot of the newest edition of a ranking; with `checked_only`, imported ones are skipped."""
+        where = "ranking = ? and origin = 'check'" if checked_only else "ranking = ?"
+        found = list(self.db.table("snapshots").rows_where(where, [ranking], order_by="edition desc, id desc", limit=1))
         return self._snapshot(found[0]) if found else None
 
     def snapshots(self, ranking: str) -> list[Snapshot]:
