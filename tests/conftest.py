@@ -9,6 +9,7 @@ import ssl
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -20,6 +21,9 @@ from aiosmtpd.controller import Controller
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from watcher.model import Snapshot
+from watcher.parse import ListPage, assemble, parse_list_page
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 LIST_PATH = (
     "/palmares/liste-profils/palmares-des-ecoles-d-ingenieurs/palmares-general-des-ecoles-d-ingenieurs/home.html"
@@ -30,6 +34,29 @@ RANKING = "Palmarès général des écoles d'ingénieurs"
 
 def fixture(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
+
+
+def fixture_pages(year: int, url: str = "https://www.letudiant.fr" + LIST_PATH) -> list[ListPage]:
+    """The pages of one fixture edition, page 2 (if any) read with the group page 1 ended on."""
+    first = parse_list_page(fixture(f"palmares-general-{year}.html"), url)
+    pages = [first]
+    second = FIXTURES / f"palmares-general-{year}-page2.html"
+    if second.exists():
+        assert first.next_url is not None
+        pages.append(parse_list_page(second.read_bytes(), first.next_url, group=first.last_group))
+    return pages
+
+
+def fixture_snapshot(
+    year: int,
+    *,
+    url: str = "https://www.letudiant.fr" + LIST_PATH,
+    ranking: str = RANKING,
+    fetched_at: datetime | None = None,
+) -> Snapshot:
+    """One fixture edition as the parser reads it (fetched on 15 December of its year by default)."""
+    when = fetched_at or datetime(year, 12, 15, 6, 2, tzinfo=UTC)
+    return assemble(fixture_pages(year, url), ranking=ranking, fetched_at=when)
 
 
 @dataclass

@@ -18,9 +18,8 @@ import pytest
 
 from watcher.cli import main
 from watcher.model import Row, Snapshot
-from watcher.parse import assemble, parse_list_page
 
-from .conftest import FIXTURES, LIST_PATH, RANKING, Site, SmtpServer
+from .conftest import FIXTURES, LIST_PATH, RANKING, Site, SmtpServer, fixture_snapshot
 
 YEARS = (2019, 2020, 2021)
 CSV_HEADER = "school,ranking,edition,rank,ex_aequo,points,group,schools,fetched_at,source"
@@ -28,24 +27,17 @@ FIELDS = set(CSV_HEADER.split(","))
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
+def fixture_snapshot_at(year: int) -> Snapshot:
+    return fixture_snapshot(year, fetched_at=datetime(2021, 12, 15, tzinfo=UTC))
+
+
 def run(config: Path, *args: str) -> int:
     return main(["--config", str(config), *args])
 
 
-def fixture_snapshot(year: int) -> Snapshot:
-    url = "https://www.letudiant.fr" + LIST_PATH
-    first = parse_list_page((FIXTURES / f"palmares-general-{year}.html").read_bytes(), url)
-    pages = [first]
-    second = FIXTURES / f"palmares-general-{year}-page2.html"
-    if second.exists():
-        assert first.next_url is not None
-        pages.append(parse_list_page(second.read_bytes(), first.next_url, group=first.last_group))
-    return assemble(pages, ranking=RANKING, fetched_at=datetime(2021, 12, 15, tzinfo=UTC))
-
-
 @pytest.fixture(scope="module")
 def editions() -> dict[int, Snapshot]:
-    return {year: fixture_snapshot(year) for year in YEARS}
+    return {year: fixture_snapshot_at(year) for year in YEARS}
 
 
 def presence(editions: dict[int, Snapshot]) -> dict[str, dict[int, Row]]:

@@ -12,6 +12,8 @@ import pytest
 from watcher.errors import ParseRefused
 from watcher.parse import MIN_ROWS, ListPage, assemble, french_number, parse_list_page
 
+from .conftest import fixture_pages
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 LIST_URL = (
     "https://www.letudiant.fr/palmares/liste-profils/palmares-des-ecoles-d-ingenieurs/"
@@ -25,14 +27,7 @@ CRITERIA = ("Excellence académique", "Ouverture internationale", "Proximité av
 
 
 def read_fixture(year: int) -> list[ListPage]:
-    """The pages of one edition, page 2 (if any) read with the group page 1 ended on."""
-    first = parse_list_page((FIXTURES / f"palmares-general-{year}.html").read_bytes(), LIST_URL)
-    pages = [first]
-    second = FIXTURES / f"palmares-general-{year}-page2.html"
-    if second.exists():
-        assert first.next_url is not None
-        pages.append(parse_list_page(second.read_bytes(), first.next_url, group=first.last_group))
-    return pages
+    return fixture_pages(year, LIST_URL)
 
 
 def snapshot_of(year: int):
@@ -160,7 +155,7 @@ def test_page_one_of_a_split_list_alone_is_refused():
 
 
 @pytest.mark.parametrize("path", sorted((FIXTURES / "refused").glob("*.html")), ids=lambda p: p.name)
-def test_refused_fixture_pages(path):
+def test_refused_read_fixture(path):
     with pytest.raises(ParseRefused):
         assemble([parse_list_page(path.read_bytes(), LIST_URL)], ranking="r", fetched_at=FETCHED)
 

@@ -3,7 +3,6 @@ and render_alert() embedding the rank chart in the HTML part."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -13,10 +12,11 @@ from watcher.chart import rank_chart_png
 from watcher.config import SchoolConfig
 from watcher.diff import diff
 from watcher.model import Alert, Snapshot
-from watcher.parse import assemble, parse_list_page
 from watcher.prose import Prose, prose
 from watcher.render import render_alert
 from watcher.rules import alerts_for
+
+from .conftest import fixture_snapshot
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 URL = (
@@ -30,19 +30,9 @@ PEERS = ("IMT Mines Albi", "mines-saint-etienne")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-def fixture_snapshot(year: int) -> Snapshot:
-    first = parse_list_page((FIXTURES / f"palmares-general-{year}.html").read_bytes(), URL)
-    pages = [first]
-    second = FIXTURES / f"palmares-general-{year}-page2.html"
-    if second.exists():
-        assert first.next_url is not None
-        pages.append(parse_list_page(second.read_bytes(), first.next_url, group=first.last_group))
-    return assemble(pages, ranking=RANKING, fetched_at=datetime(year, 12, 15, 6, 2, tzinfo=UTC))
-
-
 @pytest.fixture(scope="module")
 def editions() -> dict[int, Snapshot]:
-    return {year: fixture_snapshot(year) for year in (2019, 2020, 2021)}
+    return {year: fixture_snapshot(year, url=URL) for year in (2019, 2020, 2021)}
 
 
 def alert_of(

@@ -10,10 +10,11 @@ import pytest
 
 from watcher.config import SchoolConfig
 from watcher.diff import diff
-from watcher.model import Alert, Row, Snapshot
-from watcher.parse import assemble, parse_list_page
+from watcher.model import Alert, Row
 from watcher.render import number, ordinal, paris_time, places, render_alert
 from watcher.rules import alerts_for
+
+from .conftest import fixture_snapshot
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 URL = (
@@ -26,19 +27,9 @@ SENDER = "watcher@example.org"
 TO = ("communication@example.org", "direction@example.org")
 
 
-def fixture_snapshot(year: int) -> Snapshot:
-    first = parse_list_page((FIXTURES / f"palmares-general-{year}.html").read_bytes(), URL)
-    pages = [first]
-    second = FIXTURES / f"palmares-general-{year}-page2.html"
-    if second.exists():
-        assert first.next_url is not None
-        pages.append(parse_list_page(second.read_bytes(), first.next_url, group=first.last_group))
-    return assemble(pages, ranking=RANKING, fetched_at=FETCHED)
-
-
 @pytest.fixture(scope="module")
 def alert() -> Alert:
-    old, new = fixture_snapshot(2020), fixture_snapshot(2021)
+    old, new = (fixture_snapshot(y, url=URL, fetched_at=FETCHED) for y in (2020, 2021))
     (only,) = alerts_for(old, new, diff(old, new), SchoolConfig(name="IMT Mines Alès"))
     return only
 

@@ -11,8 +11,9 @@ import pytest
 from watcher.config import SchoolConfig
 from watcher.diff import diff
 from watcher.model import Entered, GroupPlace, Left, Moved, NewEdition, Renamed, Row, ScoreChanged, Snapshot
-from watcher.parse import assemble, parse_list_page
 from watcher.rules import alerts_for, find_in_pair, group_place
+
+from .conftest import fixture_snapshot
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 URL = "https://www.letudiant.fr/palmares/liste.html"
@@ -21,19 +22,9 @@ FETCHED = datetime(2021, 12, 15, 6, 30, tzinfo=UTC)
 IMT = SchoolConfig(name="IMT Mines Alès")
 
 
-def fixture_snapshot(year: int) -> Snapshot:
-    first = parse_list_page((FIXTURES / f"palmares-general-{year}.html").read_bytes(), URL)
-    pages = [first]
-    second = FIXTURES / f"palmares-general-{year}-page2.html"
-    if second.exists():
-        assert first.next_url is not None
-        pages.append(parse_list_page(second.read_bytes(), first.next_url, group=first.last_group))
-    return assemble(pages, ranking=RANKING, fetched_at=FETCHED)
-
-
 @pytest.fixture(scope="module")
 def fixtures():
-    return {year: fixture_snapshot(year) for year in (2019, 2020, 2021)}
+    return {year: fixture_snapshot(year, url=URL, fetched_at=FETCHED) for year in (2019, 2020, 2021)}
 
 
 def snap(*rows: Row, edition: int = 2021) -> Snapshot:
@@ -243,7 +234,10 @@ def test_find_in_pair_without_old_snapshot():
 
 def test_message_key_is_stable_for_the_same_inputs(fixtures):
     first = alerts(fixtures[2020], fixtures[2021])[0]
-    again = alerts(fixture_snapshot(2020), replace(fixture_snapshot(2021), fetched_at=datetime(2022, 1, 1, tzinfo=UTC)))
+    again = alerts(
+        fixture_snapshot(2020, url=URL),
+        replace(fixture_snapshot(2021, url=URL), fetched_at=datetime(2022, 1, 1, tzinfo=UTC)),
+    )
     assert first.message_key == again[0].message_key
     assert len(first.message_key) == 32
     int(first.message_key, 16)  # hexadecimal
