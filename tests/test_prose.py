@@ -223,7 +223,7 @@ def render(alert: Alert, chart: bytes | None):
 
 
 def test_chart_is_embedded_as_a_related_part(imt: Alert) -> None:
-    png = rank_chart_png(imt.series, imt.school, imt.ranking)
+    png = rank_chart_png(imt.series)
     assert png is not None and png.startswith(PNG_MAGIC)
     # As the SMTP server would receive it.
     message = message_from_bytes(bytes(render(imt, png)), policy=policy.default)
@@ -249,7 +249,7 @@ def test_chart_is_embedded_as_a_related_part(imt: Alert) -> None:
 
 
 def test_chart_part_is_inline_not_an_attachment(imt: Alert) -> None:
-    png = rank_chart_png(imt.series, imt.school, imt.ranking)
+    png = rank_chart_png(imt.series)
     message = message_from_bytes(bytes(render(imt, png)), policy=policy.default)
     (image,) = [p for p in message.walk() if p.get_content_type() == "image/png"]
     assert image.get_content_disposition() in (None, "inline")

@@ -203,7 +203,7 @@ def _observe(
             _with_indicators(a, store, new_pages),
             sender=config.email.from_,
             recipients=config.email.to,
-            chart=rank_chart_png(a.series, a.school, a.ranking),
+            chart=rank_chart_png(a.series),
         )
         for a in alerts
     )

@@ -215,7 +215,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     if args.chart:
         from .chart import rank_chart_png
 
-        png = rank_chart_png(series[names[0]], cfg.school.name, names[0])
+        png = rank_chart_png(series[names[0]])
         if png is None:
             print(f"No chart: {cfg.school.name} is ranked in fewer than two editions of {names[0]}.", file=sys.stderr)
             return 1

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import BeautifulSoup, NavigableString, Tag
 
 from .errors import ParseRefused
 from .model import Row, Snapshot, normalize_name
@@ -61,7 +61,9 @@ class _Columns:
 
 
 def _text(tag: Tag) -> str:
-    return " ".join(tag.get_text(" ", strip=True).split())
+    string = tag.string  # a cell holding one text node (the usual case) needs no tree walk
+    text = string if type(string) is NavigableString else tag.get_text(" ", strip=True)  # not a comment
+    return " ".join(text.split())
 
 
 def french_number(text: str) -> float | None:
@@ -72,7 +74,15 @@ def french_number(text: str) -> float | None:
 
 
 def _cells(tr: Tag) -> list[Tag]:
-    return list(tr.find_all(["td", "th"], recursive=False))
+    return [c for c in tr.children if isinstance(c, Tag) and c.name in ("td", "th")]
+
+
+def _links(root: Tag) -> list[Tag]:
+    return [a for a in root.descendants if isinstance(a, Tag) and a.name == "a"]
+
+
+def _strong_link(tr: Tag) -> Tag | None:
+    return next((a for a in _links(tr) if "u-typo-strong" in (a.get("class") or ())), None)
 
 
 def _span(cell: Tag, attr: str) -> int:
@@ -129,11 +139,26 @@ def _find_columns(labels: list[list[str]], where: str) -> _Columns:
     return _Columns(rank, school, total, city, criteria, len(labels))
 
 
+def _own_rows(table: Tag) -> list[tuple[Tag, Tag | None]]:
+    """The table's own rows (not those of nested tables), each with its thead when it is in one."""
+    out: list[tuple[Tag, Tag | None]] = []
+    for child in table.children:
+        if not isinstance(child, Tag):
+            continue
+        if child.name == "tr":
+            out.append((child, None))
+        elif child.name in ("thead", "tbody", "tfoot"):
+            section = child if child.name == "thead" else None
+            out.extend((tr, section) for tr in child.children if isinstance(tr, Tag) and tr.name == "tr")
+    return out
+
+
 def _split_rows(table: Tag) -> tuple[list[Tag], list[Tag]]:
-    rows = [tr for tr in table.find_all("tr") if tr.find_parent("table") is table]
-    thead = table.find("thead")
+    owned = _own_rows(table)
+    rows = [tr for tr, _ in owned]
+    thead = next((s for _, s in owned if s is not None), None)
     if isinstance(thead, Tag):
-        head = [tr for tr in rows if tr.find_parent("thead") is thead]
+        head = [tr for tr, s in owned if s is thead]
     else:
         head = []
         for tr in rows:
@@ -145,9 +170,9 @@ def _split_rows(table: Tag) -> tuple[list[Tag], list[Tag]]:
     return head, [tr for tr in rows if id(tr) not in in_head]
 
 
-def _expand(tr: Tag) -> list[Tag]:
+def _expand(cells_: list[Tag]) -> list[Tag]:
     out: list[Tag] = []
-    for cell in _cells(tr):
+    for cell in cells_:
         out.extend([cell] * _span(cell, "colspan"))
     return out
 
@@ -157,9 +182,9 @@ def _slug(href: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _row(tr: Tag, cols: _Columns, group: str | None, where: str) -> Row | None:
-    cells = _expand(tr)
-    link = tr.find("a", class_="u-typo-strong") or (cells[cols.school].find("a") if len(cells) > cols.school else None)
+def _row(tr: Tag, own: list[Tag], link: Tag | None, cols: _Columns, group: str | None, where: str) -> Row | None:
+    cells = _expand(own)
+    link = link or (cells[cols.school].find("a") if len(cells) > cols.school else None)
     rank_text = _text(cells[cols.rank]) if len(cells) > cols.rank else ""
     rank_match = _RANK.match(rank_text)
     if link is None and rank_match is None:
@@ -203,11 +228,12 @@ def _same_list(candidate: str, url: str) -> bool:
 
 def _next_url(soup: BeautifulSoup, url: str) -> str | None:
     """The list's next page: a rel="next" link, else a "suivant"/"›" link that stays within this list."""
-    link = soup.find("a", rel="next", href=True)
+    links = [a for a in soup.find_all("a") if a.get("href")]
+    link = next((a for a in links if "next" in (a.get("rel") or ())), None)
     if isinstance(link, Tag):
         return urljoin(url, str(link["href"])).split("#", 1)[0]
-    for a in soup.find_all("a", href=True):
-        if _NEXT_TEXT.search(_text(a)):
+    for a in links:
+        if _NEXT_TEXT.search(a.string if type(a.string) is NavigableString else a.get_text()):
             target = urljoin(url, str(a["href"])).split("#", 1)[0]
             if target != url and _same_list(target, url):
                 return target
@@ -226,7 +252,7 @@ def parse_list_page(content: bytes, url: str, *, encoding: str | None = None, gr
             url=url,
         )
     soup = BeautifulSoup(content, "lxml", from_encoding=encoding)
-    table = soup.select_one(TABLE_SELECTOR)
+    table = next((t for t in soup.find_all("table") if "c-pmd-table" in (t.get("class") or ())), None)
     if table is None:
         raise ParseRefused(
             f"no ranking table ({TABLE_SELECTOR}) on the page: the page layout has probably changed", url=url
@@ -238,12 +264,13 @@ def parse_list_page(content: bytes, url: str, *, encoding: str | None = None, gr
     rows: list[Row] = []
     for tr in body:
         cells = _cells(tr)
+        link = _strong_link(tr)
         if len(cells) < cols.width:
             heading = _GROUP.search(_text(tr) + " ")
-            if heading and not tr.find("a", class_="u-typo-strong"):
+            if heading and link is None:
                 group = heading.group(1).upper()
                 continue
-        row = _row(tr, cols, group, url)
+        row = _row(tr, cells, link, cols, group, url)
         if row is not None:
             rows.append(row)
     if not rows:

@@ -68,7 +68,7 @@ def section(
     latest = max(snapshots, key=lambda s: (s.edition, s.fetched_at))
     row = find_school(latest, school)
     series = tuple(school_history(snapshots, school))
-    png = rank_chart_png(series, school.name, name)
+    png = rank_chart_png(series)
     previous = _previous_edition(snapshots, latest)
     alert = None
     if previous is not None:

@@ -7,17 +7,14 @@ td.c-pmd-table__value > span.u-typo-strong (the value); other rows are section h
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
-from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Tag
 
 from .errors import ParseRefused
-from .model import IndicatorChange, normalize_name
+from .model import Indicator, IndicatorChange, SchoolPage, Value, normalize_name
 from .parse import french_number
 
 _NOT_GIVEN = {"nc", "n c", "non concerne", "non communique", "non communiquee", "nd", "non disponible", ""}
@@ -29,49 +26,6 @@ _QUANTITY = re.compile(r"^\s*([-+−]?\d[\d\s\u202f\xa0]*(?:[.,]\d+)?)\s*([^\d\s
 # Indicators where less is better; for every other number, more is better.
 _LOWER_IS_BETTER = ("delai", "taux d echec", "cout", "frais de scolarite", "duree des etudes")
 MIN_INDICATORS = 5
-
-
-@dataclass(frozen=True, slots=True)
-class Value:
-    """An indicator's value as published, and what it means."""
-
-    kind: str  # number | percent | range | text | not-given
-    text: str
-    low: float | None = None  # the number, or a range's lower bound
-    high: float | None = None  # a range's upper bound
-    unit: str | None = None
-
-    @property
-    def magnitude(self) -> float | None:
-        """One number to compare: the value, a range's middle, or its only bound."""
-        if self.low is not None and self.high is not None:
-            return (self.low + self.high) / 2
-        return self.low if self.low is not None else self.high
-
-
-@dataclass(frozen=True, slots=True)
-class Indicator:
-    section: str | None
-    label: str
-    value: Value
-
-
-@dataclass(frozen=True, slots=True)
-class SchoolPage:
-    """One school's page at one time."""
-
-    slug: str
-    url: str
-    name: str
-    indicators: tuple[Indicator, ...]
-    fetched_at: datetime
-    edition: int  # the list edition current when it was read
-    content_hash: str = field(default="", compare=False)
-
-    def __post_init__(self) -> None:
-        if not self.content_hash:
-            payload = json.dumps([self.name, [[i.section, i.label, i.value.text] for i in self.indicators]])
-            object.__setattr__(self, "content_hash", hashlib.sha256(payload.encode()).hexdigest())
 
 
 def _amount(text: str) -> tuple[float | None, str | None]:

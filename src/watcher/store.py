@@ -21,10 +21,9 @@ from typing import Any, cast
 import sqlite_utils
 
 from .errors import StoreError
-from .model import EMAIL_POLICY, Row, Snapshot
+from .model import EMAIL_POLICY, Indicator, Row, SchoolPage, Snapshot, Value
 from .ops import RankingState
 from .schema import MIGRATIONS
-from .school import Indicator, SchoolPage, Value
 
 
 @dataclass(frozen=True, slots=True)
