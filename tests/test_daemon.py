@@ -26,6 +26,7 @@ every = "1s"
 jitter_seconds = 0
 [alerts]
 failures_before_alert = 2
+mail_failing_log_after_hours = 0.0005
 """
 
 
@@ -180,6 +181,7 @@ def test_smtp_down_for_several_checks_then_back_sends_exactly_one(
     site.edition(2021)
     wait_for(lambda: any(r["attempts"] >= 2 for r in outbox(config)), what="two failed deliveries")
     assert [r["status"] for r in outbox(config, "kind = 'comms'")] == ["pending"]
+    wait_for(lambda: "ALERT EMAIL(S) NOT DELIVERED" in d.log, what="the loud log line about undelivered mail")
     smtp.start()
     wait_for(lambda: len(smtp.inbox.messages) >= 1, what="the delayed alert")
     time.sleep(3)
