@@ -11,7 +11,7 @@ import re
 from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import BeautifulSoup, SoupStrainer, Tag
 
 from .errors import ParseRefused
 from .model import Indicator, IndicatorChange, SchoolPage, Value, normalize_name
@@ -72,7 +72,8 @@ def parse_school_page(
     content: bytes, url: str, *, slug: str, edition: int, fetched_at: datetime, encoding: str | None = None
 ) -> SchoolPage:
     """Read a school page, or refuse it when it does not look like one."""
-    soup = BeautifulSoup(content, "lxml", from_encoding=encoding)
+    # Only the name and the tables matter: building the rest of the page's tree (menus, footer) would double the time.
+    soup = BeautifulSoup(content, "lxml", from_encoding=encoding, parse_only=SoupStrainer(["h1", "table"]))
     heading = soup.select_one("h1.c-hero__etablissement__info__name")
     if heading is None:
         raise ParseRefused("no school name (h1.c-hero__etablissement__info__name): not a school page", url=url)
