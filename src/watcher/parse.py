@@ -210,8 +210,28 @@ def _row(tr: Tag, own: list[Tag], link: Tag | None, cols: _Columns, group: str |
     )
 
 
-def _edition(soup: BeautifulSoup) -> int | None:
-    for tag in [*soup.find_all("h1"), soup.title]:
+@dataclass(frozen=True, slots=True)
+class _Landmarks:
+    """The few elements the parser looks for, found in one walk over the page (not one walk each)."""
+
+    headings: list[Tag]
+    tables: list[Tag]
+    links: list[Tag]
+    title: Tag | None
+
+
+def _landmarks(soup: BeautifulSoup) -> _Landmarks:
+    found: dict[str, list[Tag]] = {"h1": [], "table": [], "a": [], "title": []}
+    for element in soup.descendants:
+        if type(element) is Tag and element.name in found:
+            found[element.name].append(element)
+    return _Landmarks(
+        found["h1"], found["table"], [a for a in found["a"] if a.get("href")], next(iter(found["title"]), None)
+    )
+
+
+def _edition(marks: _Landmarks) -> int | None:
+    for tag in [*marks.headings, marks.title]:
         if isinstance(tag, Tag) and "palmar" in normalize_name(_text(tag)):
             match = _YEAR.search(_text(tag))
             if match:
@@ -226,9 +246,8 @@ def _same_list(candidate: str, url: str) -> bool:
     return there == here or re.fullmatch(re.escape(stem) + r"[-_/]?(?:page[-_]?)?\d+(?:\.html)?", there) is not None
 
 
-def _next_url(soup: BeautifulSoup, url: str) -> str | None:
+def _next_url(links: list[Tag], url: str) -> str | None:
     """The list's next page: a rel="next" link, else a "suivant"/"›" link that stays within this list."""
-    links = [a for a in soup.find_all("a") if a.get("href")]
     link = next((a for a in links if "next" in (a.get("rel") or ())), None)
     if isinstance(link, Tag):
         return urljoin(url, str(link["href"])).split("#", 1)[0]
@@ -252,7 +271,8 @@ def parse_list_page(content: bytes, url: str, *, encoding: str | None = None, gr
             url=url,
         )
     soup = BeautifulSoup(content, "lxml", from_encoding=encoding)
-    table = next((t for t in soup.find_all("table") if "c-pmd-table" in (t.get("class") or ())), None)
+    marks = _landmarks(soup)
+    table = next((t for t in marks.tables if "c-pmd-table" in (t.get("class") or ())), None)
     if table is None:
         raise ParseRefused(
             f"no ranking table ({TABLE_SELECTOR}) on the page: the page layout has probably changed", url=url
@@ -275,12 +295,13 @@ def parse_list_page(content: bytes, url: str, *, encoding: str | None = None, gr
             rows.append(row)
     if not rows:
         raise ParseRefused("the ranking table has no school rows (empty table)", url=url)
-    intro = _DECLARED.search(_text(table.find_parent("section") or soup))
+    # The count ("classe 168 écoles") is in the introduction, before the table.
+    intro = next(filter(None, (_DECLARED.search(_text(p)) for p in table.find_all_previous("p", limit=5))), None)
     return ListPage(
         url=url,
-        edition=_edition(soup),
+        edition=_edition(marks),
         rows=tuple(rows),
-        next_url=_next_url(soup, url),
+        next_url=_next_url(marks.links, url),
         declared_count=int(intro.group(1)) if intro else None,
         last_group=group,
     )
