@@ -1,0 +1,118 @@
+"""5. Resident memory of `watcher daemon` checking every second against the fixture site (304s, after a warm-up)."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from common import BIN, Result, count, verdict, write_toml
+from fixture_site import Site
+
+TARGET_MB = 80
+MAX_SLOPE_KB = 0.5  # per check: under 5 MB over 10,000 checks (seven months at the busy season's every 30 min)
+
+
+def rss_kb(pid: int) -> int | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def slope(points: list[tuple[int, int]]) -> float:
+    """Least-squares slope of RSS (KB) against checks done."""
+    n = len(points)
+    if n < 2:
+        return float("nan")
+    mx, my = sum(x for x, _ in points) / n, sum(y for _, y in points) / n
+    sxx = sum((x - mx) ** 2 for x, _ in points)
+    return sum((x - mx) * (y - my) for x, y in points) / sxx if sxx else float("nan")
+
+
+def run(site: Site, folder: Path, checks: int) -> list[Result]:
+    warmup = max(10, checks // 10)
+    changes_at = {3: (2021, 0), 6: (2021, 1)}  # in the warm-up: a new edition (alert, chart) and a revision
+    site.serve(2020)
+    config = write_toml(folder / "daemon", site, 'every = "1s"\njitter_seconds = 0')
+    database = folder / "daemon" / "watcher.db"
+    log = (folder / "daemon" / "daemon.log").open("w")
+    proc = subprocess.Popen([str(BIN / "watcher"), "--config", str(config), "daemon"], stdout=log, stderr=log)
+    samples: list[tuple[float, int, int]] = []  # (seconds since start, checks done, RSS KB)
+    started, deadline = time.monotonic(), time.monotonic() + checks * 2 + 60
+    problem = None
+    try:
+        while True:
+            time.sleep(0.5)
+            done = count(database, "select count(*) from fetches where url = ?", (site.list_url,))
+            rss = rss_kb(proc.pid)
+            if proc.poll() is not None or rss is None:
+                problem = f"the daemon exited early with code {proc.returncode}"
+                break
+            samples.append((time.monotonic() - started, done, rss))
+            for at in [at for at in changes_at if done >= at]:
+                site.serve(*changes_at.pop(at))
+            if done >= checks:
+                break
+            if time.monotonic() > deadline:
+                problem = f"only {done} checks in {deadline - started:.0f} s"
+                break
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        log.close()
+    return _results(samples, warmup, checks, proc.returncode, problem, folder / "daemon" / "daemon.log")
+
+
+def _results(
+    samples: list[tuple[float, int, int]], warmup: int, checks: int, rc: int | None, problem: str | None, log: Path
+) -> list[Result]:
+    if not samples or problem:
+        tail = " | ".join(log.read_text(errors="replace").splitlines()[-3:])
+        return [
+            Result(
+                "5", "daemon resident memory", "not measured", f"< {TARGET_MB} MB", "MISS", [f"5: {problem}; {tail}"]
+            )
+        ]
+    first = next((s for s in samples if s[1] >= 1), samples[0])
+    after_warmup = next((s for s in samples if s[1] >= warmup), samples[-1])
+    end, peak = samples[-1], max(s[2] for s in samples)
+    window = [(done, rss) for _, done, rss in samples if done >= warmup]
+    per_check = slope(window)
+    seconds = end[0] - first[0]
+    warnings = sum(
+        1 for line in log.read_text(errors="replace").splitlines() if " WARNING " in line or " ERROR " in line
+    )
+    notes = [
+        f"5: {end[1]} checks in {seconds:.0f} s; RSS at start-up {samples[0][2] / 1024:.1f} MB, after the first "
+        f"check {first[2] / 1024:.1f} MB, after the warm-up ({warmup} checks, with a new edition and a revision) "
+        f"{after_warmup[2] / 1024:.1f} MB, peak {peak / 1024:.1f} MB; {len(samples)} samples",
+        f"5: trend = least-squares slope of RSS over the {len(window)} samples after the warm-up (304s only); "
+        f"exit code after SIGTERM {rc}; {warnings} WARNING/ERROR lines in the daemon's log",
+    ]
+    return [
+        Result(
+            "5",
+            "daemon RSS at start (after 1st check) → end",
+            f"{first[2] / 1024:.1f} → {end[2] / 1024:.1f} MB",
+            f"< {TARGET_MB} MB",
+            verdict(peak < TARGET_MB * 1024),
+            notes,
+        ),
+        Result(
+            "5",
+            f"daemon RSS trend over {end[1]} checks (after warm-up)",
+            f"{per_check:+.2f} KB per check",
+            f"≤ {MAX_SLOPE_KB} KB per check",
+            verdict(per_check <= MAX_SLOPE_KB),
+        ),
+    ]
