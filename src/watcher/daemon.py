@@ -13,11 +13,15 @@ import sys
 import threading
 from datetime import datetime, timedelta
 from types import FrameType
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from .config import Config, parse_duration
 from .lock import Busy, check_lock, daemon_lock
 from .schedule import interval_of, jitter_of, main_trigger
+
+if TYPE_CHECKING:
+    from .store import Store
 
 log = logging.getLogger("watcher.daemon")
 STOP_GRACE_SECONDS = 6.0  # a stop must end within 10 s
@@ -80,37 +84,42 @@ class Daemon:
 
     def deliver(self) -> None:
         """Retry pending alerts whose backoff has elapsed, between checks."""
-        from .mail import deliver_pending
-        from .store import Store
-
         if self.stop.is_set():
             return
         self.idle.clear()
         try:
-            store = Store.open(self.config.database)
-            try:
-                if store.pending(due_at=datetime.now(self.tz)):
-                    delivery = deliver_pending(
-                        store,
-                        self.mailer,
-                        due_only=True,
-                        should_stop=self.stop.is_set,
-                        retry_seconds=self.config.email.retry_seconds,
-                    )
-                    if delivery.sent:
-                        log.info("delivered %d pending alert(s)", len(delivery.sent))
-                    self._log_mail_trouble(store)
-            finally:
-                store.close()
+            # The check lock also guards the outbox: a `watcher check` run by hand meanwhile must not send the
+            # same pending alert at the same time.
+            with check_lock(self.config.database):
+                self._deliver_due()
+        except Busy:
+            log.debug("delivery skipped: a check is running and delivers the outbox itself")
         except Exception:
             log.exception("delivery of pending alerts crashed; it will be tried again")
         finally:
             self.idle.set()
 
-    def _log_mail_trouble(self, store: object) -> None:
+    def _deliver_due(self) -> None:
+        from .mail import deliver_pending
         from .store import Store
 
-        assert isinstance(store, Store)
+        store = Store.open(self.config.database)
+        try:
+            if store.pending(due_at=datetime.now(self.tz)):
+                delivery = deliver_pending(
+                    store,
+                    self.mailer,
+                    due_only=True,
+                    should_stop=self.stop.is_set,
+                    retry_seconds=self.config.email.retry_seconds,
+                )
+                if delivery.sent:
+                    log.info("delivered %d pending alert(s)", len(delivery.sent))
+                self._log_mail_trouble(store)
+        finally:
+            store.close()
+
+    def _log_mail_trouble(self, store: Store) -> None:
         pending = store.pending()
         limit = timedelta(hours=self.config.alerts.mail_failing_log_after_hours)
         old = [p for p in pending if p.attempts and datetime.now(self.tz) - p.created_at > limit]
