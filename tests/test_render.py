@@ -266,3 +266,14 @@ def test_becoming_ex_aequo_says_it_once_in_the_subject():
 def test_a_loss_is_counted_with_a_true_minus_sign():
     text, _ = parts(moved(33, 40))
     assert "33 − 40 = −7" in text
+
+
+def test_a_revision_of_the_same_edition_is_told_as_before_and_after():
+    revised = replace(moved(28, 27), old_edition=2021)
+    text, _ = parts(revised)
+    assert render(revised)["Subject"] == (
+        "IMT Mines Alès : 27e (+1 place) au Palmarès général des écoles d'ingénieurs 2021 (liste révisée)"
+    )
+    assert "gagne 1 place : 28e avant la révision, 27e dans la liste révisée" in text
+    assert "en 2021, 27e en 2021" not in text
+    assert "Progressant de 1 place dans la liste révisée par L'Étudiant" in text

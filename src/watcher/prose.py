@@ -90,7 +90,12 @@ def _paragraph(alert: Alert, progressed: tuple[str, ...], series: str | None) ->
         opening = f"{alert.school} {verb} au {title}, classée {rank} sur {alert.new_count} écoles"
     else:
         n = old.rank - new.rank
-        since = f"par rapport à l'édition {alert.old_edition}, {alert.school} est classée {rank}"
+        reference = (
+            "dans la liste révisée par L'Étudiant"
+            if alert.old_edition == alert.new_edition
+            else f"par rapport à l'édition {alert.old_edition}"
+        )
+        since = f"{reference}, {alert.school} est classée {rank}"
         if n > 0:
             opening = f"Progressant de {places(n)} {since}"
         elif n < 0:

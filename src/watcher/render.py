@@ -39,18 +39,24 @@ def _move(alert: Alert) -> tuple[str, str | None]:
     n = old.rank - new.rank
     short = f"+{places(n)}" if n > 0 else f"−{places(n)}" if n < 0 else "même rang"
     said = "gagne" if n > 0 else "perd"
+    # A revision of the same edition is told as before / after, not "27e en 2021, 28e en 2021".
+    before, after = (
+        ("avant la révision", "dans la liste révisée")
+        if alert.old_edition == alert.new_edition
+        else (f"en {alert.old_edition}", f"en {alert.new_edition}")
+    )
     counted = (
-        f"{said} {places(n)} : {ordinal(old.rank, old.tied)} en {alert.old_edition}, "
-        f"{ordinal(new.rank, new.tied)} en {alert.new_edition} "
+        f"{said} {places(n)} : {ordinal(old.rank, old.tied)} {before}, "
+        f"{ordinal(new.rank, new.tied)} {after} "
         f"(compté d'après les rangs publiés : {old.rank} − {new.rank} = {number(n, 0)})"
         if n
-        else f"garde son rang : {ordinal(new.rank, new.tied)} en {alert.old_edition} comme en {alert.new_edition}"
+        else f"garde son rang : {ordinal(new.rank, new.tied)} {before} comme {after}"
     )
     if n == 0 and old.tied != new.tied:
         counted = (
             f"reste {new.rank}e, "
             + ("désormais ex aequo" if new.tied else "n'est plus ex aequo")
-            + f" ({ordinal(old.rank, old.tied)} en {alert.old_edition})"
+            + f" ({ordinal(old.rank, old.tied)} {before})"
         )
         short = "même rang"
     return short, counted
@@ -77,7 +83,8 @@ def figures(alert: Alert) -> Figures:
     short, counted = _move(alert)
     new, old = alert.new_row, alert.old_row
     if new is not None and old is not None:
-        subject = f"{alert.school} : {ordinal(new.rank, new.tied)} ({short}) au {title}"
+        revised = " (liste révisée)" if alert.old_edition == alert.new_edition else ""
+        subject = f"{alert.school} : {ordinal(new.rank, new.tied)} ({short}) au {title}{revised}"
         headline = f"{alert.school} est classée {ordinal(new.rank, new.tied)} au {title} et {counted}."
     elif new is not None:
         subject = f"{alert.school} entre au {title} : {ordinal(new.rank, new.tied)}"
