@@ -198,3 +198,17 @@ def test_history_prints_each_edition(config: Path, site: Site, capsys) -> None:
     assert run(config, "history") == 0
     lines = [line.split() for line in capsys.readouterr().out.splitlines() if line.strip()[:4].isdigit()]
     assert [(cols[0], cols[1]) for cols in lines] == [("2019", "40e"), ("2020", "33e"), ("2021", "27e")]
+
+
+def test_a_list_cut_short_at_its_tail_sends_no_left_alert(config: Path, site: Site, smtp: SmtpServer, capsys) -> None:
+    site.edition(2021)
+    assert run(config, "check") == 0
+    # Page 1 alone, with nothing on it saying that the list goes on: no next link, no count of schools.
+    page1 = site.pages[LIST_PATH]
+    start = page1.index(b'<nav class="c-pagination">')
+    page1 = page1[:start] + page1[page1.index(b"</nav>", start) + 6 :]
+    site.pages[LIST_PATH] = page1.replace("classe 168 écoles".encode(), "classe des écoles".encode())
+    assert run(config, "check") == 1
+    assert "looks cut short" in capsys.readouterr().err
+    assert smtp.inbox.messages == []
+    assert db(config)["snapshots"].count == 1

@@ -58,7 +58,7 @@ def test_shipped_config_loads():
     assert "#" not in config.rankings[0].url
     assert config.email.to == ("communication@example.org",)
     assert config.email.from_ == "watcher@example.org"
-    assert (config.email.smtp_host, config.email.smtp_port, config.email.starttls) == ("localhost", 25, False)
+    assert (config.email.smtp_host, config.email.smtp_port, config.email.starttls) == ("localhost", 25, None)
     assert config.database == SHIPPED.parent / "watcher.db"
     assert config.source == SHIPPED
     assert config.contact == "watcher@example.org"

@@ -248,7 +248,7 @@ def test_failing_email_goes_to_the_given_recipients_and_names_the_ranking_and_th
     assert message["X-Watcher-Kind"] == "ops"
     assert message["Date"] == "Tue, 14 Dec 2021 09:00:00 +0000"
     body = message.get_content()
-    assert repr(RANKING) in body
+    assert f"“{RANKING}”" in body
     assert "failed 3 checks in a row, since 2021-12-14 07:00 UTC" in body
     assert "Last error:\n  no ranking table (table.c-pmd-table)\n" in body
 
@@ -259,7 +259,7 @@ def test_recovered_email() -> None:
     assert message["To"] == "ops@example.org"
     assert message["Subject"] == f"[watcher] {RANKING}: recovered"
     body = message.get_content()
-    assert repr(RANKING) in body and "after 4 failed checks since 2021-12-14 07:00 UTC" in body
+    assert f"“{RANKING}”" in body and "after 4 failed checks since 2021-12-14 07:00 UTC" in body
     assert "None" not in body
 
 
@@ -269,7 +269,7 @@ def test_stale_email_names_the_last_success_and_the_error() -> None:
     assert message["To"] == "ops@example.org, oncall@example.org"
     assert message["Subject"] == f"[watcher] {RANKING}: no successful check since 2021-12-14 07:00 UTC"
     body = message.get_content()
-    assert repr(RANKING) in body and "HTTP 503 Service Unavailable" in body
+    assert f"“{RANKING}”" in body and "HTTP 503 Service Unavailable" in body
 
 
 def test_message_id_uses_the_sender_domain() -> None:

@@ -5,6 +5,7 @@ The edges (fetcher, store, mailer, clock) are passed in; everything between them
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -25,6 +26,7 @@ from .school import SchoolPage, indicator_changes, parse_school_page, school_pag
 from .store import Store, Validators
 
 Clock = Callable[[], datetime]
+log = logging.getLogger("watcher.check")
 
 
 def utc_now() -> datetime:
@@ -167,6 +169,13 @@ def _observe(
             min_rows = max(MIN_ROWS, previous.count // 2) if previous else MIN_ROWS
             snapshot = assemble(parsed, ranking=ranking.name, fetched_at=fetched_at, min_rows=min_rows)
             validators = tuple(p.validators for p in pages)
+            if previous is not None and snapshot.edition == previous.edition and snapshot.count < previous.count * 0.95:
+                # A revision adds or removes a school or two; a list that lost its tail was cut short.
+                raise ParseRefused(
+                    f"{snapshot.count} schools read where the same edition listed {previous.count}: the list "
+                    "looks cut short (a missing page or a truncated table), so nobody is reported as leaving it",
+                    url=ranking.url,
+                )
             if previous is not None and snapshot.edition < previous.edition:
                 raise ParseRefused(
                     f"the page shows edition {snapshot.edition}, older than edition {previous.edition} already "
@@ -268,6 +277,9 @@ def run_check(
             results.append(check_ranking(ranking, config, store=store, fetcher=fetcher, now=now))
         except WatcherError as exc:  # a database error on one ranking: report it, go on with the next
             results.append(CheckResult(ranking.name, "failed", error=str(exc)))
+        except Exception as exc:  # a bug must not stop the other rankings nor the delivery of pending alerts
+            log.exception("the check of %s crashed", ranking.name)
+            results.append(CheckResult(ranking.name, "failed", error=f"internal error: {type(exc).__name__}: {exc}"))
     delivery = deliver_pending(
         store,
         mailer,

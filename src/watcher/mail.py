@@ -7,6 +7,7 @@ again by the next check; it is never queued twice (the outbox is keyed by Messag
 
 from __future__ import annotations
 
+import logging
 import os
 import smtplib
 import ssl
@@ -22,6 +23,8 @@ from .config import EmailConfig
 from .errors import MailError
 from .model import EMAIL_POLICY
 from .store import Store
+
+log = logging.getLogger("watcher.mail")
 
 
 class Mailer(Protocol):
@@ -104,13 +107,19 @@ class SmtpMailer:
         """Hand one message to the server; raise `MailError` (or `ServerUnreachable`) when it is not accepted."""
         smtp = self._connect()
         try:
-            smtp.send_message(message)
+            refused = smtp.send_message(message)
+            if refused:  # accepted for the others: it counts as sent, and the refused addresses are reported
+                log.warning("%s refused some recipients: %s", self._where(), ", ".join(refused))
         except smtplib.SMTPRecipientsRefused as exc:
             raise MailError(f"{self._where()} refused the recipients {', '.join(exc.recipients)}.") from exc
         except smtplib.SMTPSenderRefused as exc:
             raise MailError(f"{self._where()} refused the sender {exc.sender}; check email.from.") from exc
+        except smtplib.SMTPResponseException as exc:
+            if exc.smtp_code >= 500:  # this message is refused for good; the next ones may still go
+                raise MailError(f"{self._where()} rejected the message ({exc.smtp_code} {exc.smtp_error!r}).") from exc
+            raise ServerUnreachable(f"{self._where()} could not take the message now: {exc}.") from exc
         except (OSError, smtplib.SMTPException) as exc:
-            raise ServerUnreachable(f"{self._where()} dropped the message: {exc}.") from exc
+            raise ServerUnreachable(f"{self._where()} dropped the connection while sending: {exc}.") from exc
         finally:
             try:
                 smtp.quit()

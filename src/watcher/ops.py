@@ -89,7 +89,7 @@ def render_notice(notice: OpsNotice, *, sender: str, recipients: tuple[str, ...]
         checks = "check" if notice.failures == 1 else "checks in a row"
         subject = f"[watcher] {notice.ranking}: {notice.failures} failed {checks}"
         body = (
-            f"The ranking {notice.ranking!r} has failed {notice.failures} {checks}, since {when}.\n\n"
+            f"The ranking “{notice.ranking}” has failed {notice.failures} {checks}, since {when}.\n\n"
             f"Last error:\n  {notice.error}\n\n"
             "No snapshot is recorded and no comms alert is sent while it fails. You will get one more email "
             "when it recovers, not one per check. `watcher status` shows the details."
@@ -97,13 +97,13 @@ def render_notice(notice: OpsNotice, *, sender: str, recipients: tuple[str, ...]
     elif notice.kind == "recovered":
         subject = f"[watcher] {notice.ranking}: recovered"
         body = (
-            f"The ranking {notice.ranking!r} was checked successfully again, after {notice.failures} failed "
-            f"checks since {when}."
+            f"The ranking “{notice.ranking}” was checked successfully again, after {notice.failures} failed "
+            f"{'check' if notice.failures == 1 else 'checks'} since {when}."
         )
     else:
         subject = f"[watcher] {notice.ranking}: no successful check since {when}"
         body = (
-            f"The ranking {notice.ranking!r} has not been checked successfully since {when}, so a new edition "
+            f"The ranking “{notice.ranking}” has not been checked successfully since {when}, so a new edition "
             f"would go unnoticed.\n\nLast error:\n  {notice.error}\n\n`watcher status` shows the details."
         )
     message = EmailMessage(policy=EMAIL_POLICY)

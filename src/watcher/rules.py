@@ -15,8 +15,9 @@ from .model import Alert, Event, GroupPlace, NewEdition, PeerMove, Row, Snapshot
 
 
 def _matches(row: Row, school: SchoolConfig) -> bool:
-    if school.slug:
-        return row.slug == school.slug
+    # The slug or any of the names: a school whose page address changed is still found by its name.
+    if school.slug and row.slug == school.slug:
+        return True
     names = {normalize_name(n) for n in (school.name, *school.aliases)}
     return normalize_name(row.name) in names
 
@@ -72,8 +73,12 @@ def group_place(snapshot: Snapshot, row: Row) -> GroupPlace | None:
 
 
 def alert_key(ranking_url: str, old: Snapshot, new: Snapshot, school_key: str) -> str:
-    """Stable identity of one alert: the same change always gets the same Message-ID."""
-    raw = f"{ranking_url}|{old.content_hash}|{new.content_hash}|{school_key}"
+    """Stable identity of one alert: the same pair of snapshots always gets the same Message-ID.
+
+    The old snapshot's fetch time is part of it: a list that flips back and forth (A → B → A → B) sends
+    each move, instead of dropping the second A → B as a duplicate of the first.
+    """
+    raw = f"{ranking_url}|{old.content_hash}|{old.fetched_at.isoformat()}|{new.content_hash}|{school_key}"
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
