@@ -207,7 +207,7 @@ def test_left():
 
 def test_first_place_share():
     text, _ = parts(moved(2, 1))
-    assert "0 école sur 100 classée devant elle (0 %) : top 1 %" in text
+    assert "Aucune école devant elle sur 100 classées" in text
 
 
 # --- Helpers -------------------------------------------------------------------------------------
@@ -263,9 +263,9 @@ def test_becoming_ex_aequo_says_it_once_in_the_subject():
     assert subject.count("ex aequo") == 1
 
 
-def test_a_loss_is_counted_with_a_true_minus_sign():
+def test_a_loss_is_counted_without_a_negative_number():
     text, _ = parts(moved(33, 40))
-    assert "33 − 40 = −7" in text
+    assert "40 − 33 = 7" in text and "= −7" not in text
 
 
 def test_a_revision_of_the_same_edition_is_told_as_before_and_after():
@@ -276,4 +276,17 @@ def test_a_revision_of_the_same_edition_is_told_as_before_and_after():
     )
     assert "gagne 1 place : 28e avant la révision, 27e dans la liste révisée" in text
     assert "en 2021, 27e en 2021" not in text
-    assert "Progressant de 1 place dans la liste révisée par L'Étudiant" in text
+    assert "Progressant d'une place dans la liste révisée par L'Étudiant" in text
+
+
+def test_top_share_is_only_stated_for_the_first_half():
+    text, _ = parts(moved(80, 70))
+    assert "69 écoles sur 100 classées devant elle (69 %)" in text
+    assert "top 70 %" not in text
+
+
+def test_a_missing_total_is_said_so():
+    alert = moved(33, 27)
+    text, _ = parts(replace(alert, new_row=replace(alert.new_row, total=None)))
+    assert "Note totale non publiée (édition 2020 : 40 points)" in text
+    assert "non publié points" not in text

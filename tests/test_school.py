@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -128,3 +129,12 @@ def test_fixture_school_pages_exist_for_the_peers() -> None:
         "imt-mines-ales-2021.html",
         "mines-saint-etienne-2021.html",
     ]
+
+
+def test_an_indicator_with_no_better_direction_is_never_called_progress() -> None:
+    old, new = page("imt-mines-ales", 2021), page("imt-mines-ales", 2021)
+    women = next(i for i in new.indicators if i.label == "Part de femmes")
+    more = replace(women, value=parse_value("35 %"))
+    new = replace(new, indicators=tuple(more if i is women else i for i in new.indicators), content_hash="")
+    (change,) = indicator_changes(old, new)
+    assert (change.label, change.old, change.new, change.direction) == ("Part de femmes", "29 %", "35 %", 0)

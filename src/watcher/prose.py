@@ -96,20 +96,22 @@ def _paragraph(alert: Alert, progressed: tuple[str, ...], series: str | None) ->
             else f"par rapport à l'édition {alert.old_edition}"
         )
         since = f"{reference}, {alert.school} est classée {rank}"
+        amount = "d'une place" if abs(n) == 1 else f"de {places(n)}"
         if n > 0:
-            opening = f"Progressant de {places(n)} {since}"
+            opening = f"Progressant {amount} {since}"
         elif n < 0:
-            opening = f"En recul de {places(n)} {since}"
+            opening = f"En recul {amount} {since}"
         else:
             opening = f"{alert.school} conserve son rang et est classée {rank}"
         opening += f" au {title}, qui classe {alert.new_count} écoles"
     place = alert.new_group_place
     share = round(100 * new.rank / alert.new_count)
+    top = f" (top {share} %)" if share <= 50 else ""
     if place is not None:
         half = "première" if place.first_half else "seconde"
-        opening += f", et se positionne dans la {half} moitié du groupe {place.group} (top {share} %)."
+        opening += f", et se positionne dans la {half} moitié du groupe {place.group}{top}."
     else:
-        opening += f" (top {share} %)."
+        opening += f"{top}."
     sentences = [opening]
     if progressed:
         sentences.append(f"Les critères sur lesquels {alert.school} progresse : {_enumerate(progressed)}.")

@@ -48,18 +48,35 @@ def _move(alert: Alert) -> tuple[str, str | None]:
     counted = (
         f"{said} {places(n)} : {ordinal(old.rank, old.tied)} {before}, "
         f"{ordinal(new.rank, new.tied)} {after} "
-        f"(compté d'après les rangs publiés : {old.rank} − {new.rank} = {number(n, 0)})"
+        f"(compté d'après les rangs publiés : {max(old.rank, new.rank)} − {min(old.rank, new.rank)} = {abs(n)})"
         if n
         else f"garde son rang : {ordinal(new.rank, new.tied)} {before} comme {after}"
     )
     if n == 0 and old.tied != new.tied:
         counted = (
-            f"reste {new.rank}e, "
+            f"reste {ordinal(new.rank)}, "
             + ("désormais ex aequo" if new.tied else "n'est plus ex aequo")
             + f" ({ordinal(old.rank, old.tied)} {before})"
         )
         short = "même rang"
     return short, counted
+
+
+def _points(label: str, total: float | None) -> str:
+    if total is None:
+        return f"{label} non publiée" if label else "non publiée"
+    return f"{label} : {number(total)} points" if label else f"{number(total)} points"
+
+
+def share_text(rank: int, count: int) -> str:
+    """'26 écoles sur 168 classées devant elle (15,5 %) : top 16 %'; 'top' only for the first half."""
+    ahead = rank - 1
+    if ahead == 0:
+        return f"Aucune école devant elle sur {count} classées"
+    plural = "s" if ahead > 1 else ""
+    text = f"{ahead} école{plural} sur {count} classée{plural} devant elle ({number(100 * ahead / count)} %)"
+    share = round(100 * rank / count)
+    return text + (f" : top {share} %" if share <= 50 else "")
 
 
 def _criteria(old: Row | None, new: Row | None) -> tuple[tuple[str, str, str, str], ...]:
@@ -104,9 +121,10 @@ def figures(alert: Alert) -> Figures:
         ranking_line += f" ({alert.old_count} dans l'édition {alert.old_edition})"
     points_line = group_line = share_line = None
     if new is not None:
-        points_line = f"Note totale : {number(new.total)} points"
+        earlier = "avant la révision" if alert.old_edition == alert.new_edition else f"édition {alert.old_edition}"
+        points_line = _points("Note totale", new.total)
         if old is not None:
-            points_line += f" (édition {alert.old_edition} : {number(old.total)} points)"
+            points_line += f" ({earlier} : {_points('', old.total).strip(' :')})"
         place = alert.new_group_place
         if place is not None:
             half = "première" if place.first_half else "seconde"
@@ -115,13 +133,8 @@ def figures(alert: Alert) -> Figures:
                 f"{half} moitié du groupe {place.group}"
             )
             if old is not None and old.group != new.group:
-                group_line += f" (édition {alert.old_edition} : groupe {old.group or 'non précisé'})"
-        ahead = new.rank - 1
-        share = round(100 * new.rank / alert.new_count)
-        share_line = (
-            f"{ahead} école{'s' if ahead > 1 else ''} sur {alert.new_count} classée{'s' if ahead > 1 else ''} "
-            f"devant elle ({number(100 * ahead / alert.new_count)} %) : top {share} %"
-        )
+                group_line += f" ({earlier} : groupe {old.group or 'non précisé'})"
+        share_line = share_text(new.rank, alert.new_count)
     return Figures(
         subject=subject,
         headline=headline,

@@ -23,8 +23,14 @@ _RANGE = re.compile(r"^\s*de\s+(.+?)\s+à\s+(.+?)$", re.IGNORECASE)
 _ABOVE = re.compile(r"^\s*(?:\+\s*de|plus de|au moins)\s+(.+)$", re.IGNORECASE)
 _BELOW = re.compile(r"^\s*(?:-\s*de|−\s*de|moins de)\s+(.+)$", re.IGNORECASE)
 _QUANTITY = re.compile(r"^\s*([-+−]?\d[\d\s\u202f\xa0]*(?:[.,]\d+)?)\s*([^\d\s].*)?$")
-# Indicators where less is better; for every other number, more is better.
-_LOWER_IS_BETTER = ("delai", "taux d echec", "cout", "frais de scolarite", "duree des etudes")
+# Which way is progress, by words of the (folded) label. An indicator named in neither list is neutral: a
+# change is shown, but never called progress (the share of women, of apprentices, a required stay abroad…).
+_HIGHER_IS_BETTER = (
+    "salaire", "publication", "chaire", "docteur", "hdr", "poste a l etranger", "cdi", "start up",
+    "boursier", "double diplome", "doubles diplomes", "moyenne au bac", "poursuite en these", "reussite",
+    "etudiants etrangers", "insertion", "taux net d emploi",
+)  # fmt: skip
+_LOWER_IS_BETTER = ("delai", "taux d echec", "frais de scolarite")
 MIN_INDICATORS = 5
 
 
@@ -99,10 +105,12 @@ def _direction(label: str, old: Value, new: Value) -> int:
     before, after = old.magnitude, new.magnitude
     if before is None or after is None or old.kind != new.kind or before == after:
         return 0
-    better = after > before
-    if any(word in normalize_name(label) for word in _LOWER_IS_BETTER):
-        better = not better
-    return 1 if better else -1
+    folded = f" {normalize_name(label)} "
+    if any(f" {word}" in folded for word in _HIGHER_IS_BETTER):
+        return 1 if after > before else -1
+    if any(f" {word}" in folded for word in _LOWER_IS_BETTER):
+        return 1 if after < before else -1
+    return 0
 
 
 def indicator_changes(old: SchoolPage, new: SchoolPage) -> tuple[IndicatorChange, ...]:
