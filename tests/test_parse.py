@@ -438,7 +438,7 @@ def test_refuses_an_empty_table():
 
 
 def test_refuses_too_few_rows():
-    assert "only 9 schools read, fewer than the 10 a ranking has" in refused(page(schools(n=9)))
+    assert "only 9 schools read, fewer than the 10 expected" in refused(page(schools(n=9)))
 
 
 def test_min_rows_can_be_raised_by_the_caller():

@@ -17,8 +17,6 @@ if TYPE_CHECKING:
     from .config import Config
     from .store import Store
 
-log = logging.getLogger("watcher")
-
 COMMANDS = {
     "check": "check every ranking once: fetch, compare with the last snapshot, email the alerts",
     "history": "print the watched school's rank in each edition of each ranking",
@@ -122,16 +120,17 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from .fetch import Fetcher
     from .importer import import_pages
+    from .lock import check_lock
 
     cfg = _config(args)
-    store = _open_store(cfg)
-    try:
-        with Fetcher(cfg.fetch, cfg.contact) as fetcher:
+    with check_lock(cfg.database), Fetcher(cfg.fetch, cfg.contact) as fetcher:
+        store = _open_store(cfg)
+        try:
             snapshot, stored = import_pages(
                 args.pages, edition=args.edition, ranking=args.ranking, config=cfg, store=store, fetcher=fetcher
             )
-    finally:
-        store.close()
+        finally:
+            store.close()
     verb = "Imported" if stored else "Already in the database:"
     print(f"{verb} {args.ranking}, edition {snapshot.edition}: {snapshot.count} schools.")
     return 0

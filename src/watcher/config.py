@@ -227,7 +227,7 @@ _HINTS = {
 }
 
 
-def _key_path(loc: tuple[Any, ...], data: dict[str, Any]) -> str:
+def _key_path(loc: tuple[Any, ...]) -> str:
     parts: list[str] = []
     for item in loc:
         if isinstance(item, int):
@@ -237,10 +237,10 @@ def _key_path(loc: tuple[Any, ...], data: dict[str, Any]) -> str:
     return ".".join(parts) or "(top level)"
 
 
-def _explain(exc: ValidationError, source: str, data: dict[str, Any]) -> str:
+def _explain(exc: ValidationError, source: str) -> str:
     lines = [f"{source} is not valid:"]
     for err in exc.errors():
-        key = _key_path(tuple(err["loc"]), data)
+        key = _key_path(tuple(err["loc"]))
         message = err["msg"].removeprefix("Value error, ")
         hint = _HINTS.get(err["type"], "")
         if err["type"] == "missing":
@@ -276,7 +276,7 @@ def from_dict(data: dict[str, Any], *, base_dir: Path, source: str = "config") -
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_explain(exc, source, data)) from exc
+        raise ConfigError(_explain(exc, source)) from exc
     database = config.database if config.database.is_absolute() else base_dir / config.database
     return config.model_copy(update={"database": database, "source": Path(source)})
 

@@ -1,7 +1,7 @@
 """`watcher daemon`: checks on a schedule (APScheduler 3), retries pending alerts between checks, stops cleanly.
 
 A thin shell: it holds the daemon lock, schedules `run_check` and `deliver_pending`, and turns SIGTERM
-or SIGINT into a stop that lets the running step finish (or abandons it, rolled back, after 8 s).
+or SIGINT into a stop that lets the running step finish (or abandons it, rolled back, after 6 s).
 """
 
 from __future__ import annotations

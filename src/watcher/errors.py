@@ -7,7 +7,9 @@ The tree::
     ├── FetchError           a page could not be fetched (network, HTTP status, robots.txt, size cap)
     ├── ParseRefused         a page was fetched but the sanity gate refused what it read
     ├── StoreError           the database could not be opened or written
-    └── MailError            an email could not be handed to the SMTP server
+    ├── MailError            an email could not be handed to the SMTP server
+    │   └── ServerUnreachable    (mail.py) no email can be sent now: connection, TLS or login failed
+    └── Busy                 (lock.py) another daemon or check holds the database (exit 2)
 
 Library errors (httpx, sqlite3, smtplib) are wrapped once, at the edge that calls the library,
 with ``raise ... from exc`` and a message that names what failed and where.

@@ -143,9 +143,14 @@ class Fetcher:
                 with attempt:
                     return self._request(url, headers)
         except _Retryable as exc:
+            waits_long = exc.retry_after is not None and exc.retry_after > self.config.max_retry_after_seconds
             raise FetchError(
-                f"{url} answered {exc} after {self.config.attempts} attempts"
-                + (f" (the server asks to wait {exc.retry_after:.0f} s)" if exc.retry_after else "")
+                f"{url} answered {exc}"
+                + (
+                    f" and asks to wait {exc.retry_after:.0f} s, longer than watcher waits within a check"
+                    if waits_long
+                    else f" {self.config.attempts} times"
+                )
                 + "; the next check will try again.",
                 url=url,
                 status=exc.status,
@@ -189,8 +194,8 @@ class Fetcher:
                 if status != 304 and not 200 <= status < 300:
                     error = f"{status} {response.reason_phrase}"
                     raise FetchError(
-                        f"{url} answered {status} {response.reason_phrase}. If the ranking moved, "
-                        "update its url in the config.",
+                        f"{url} answered {status} {response.reason_phrase}: the page is not there (if a ranking "
+                        "moved, update its url in the config).",
                         url=url,
                         status=status,
                     )

@@ -1,7 +1,7 @@
 """`watcher import`: a saved page (a file or an archived URL) as the snapshot of a past edition.
 
 An imported snapshot completes the history; it never sends an alert and never becomes the
-snapshot a check compares with, unless it is of a newer edition than any checked so far.
+snapshot a check compares with (only checked snapshots do).
 """
 
 from __future__ import annotations

@@ -236,7 +236,7 @@ class IndicatorChange:
 class Alert:
     """One message for the comms team: the watched school's standing before and after."""
 
-    kind: str  # "moved" | "entered" | "left"
+    kind: str  # "moved" | "stable" (a new edition, same rank) | "entered" | "left"
     ranking: str
     url: str
     school: str

@@ -1,6 +1,6 @@
 """L'Étudiant list pages (bytes) → `Snapshot`, behind a sanity gate that refuses implausible reads.
 
-The page structure is documented in the project README ("What the parser expects"). Where the real
+The page structure is described in the project README ("What happens in a check"). Where the real
 format is unknown (rank text, which columns sit between rank and total, how a long list is split),
 the parser accepts every variant seen on ranking sites and refuses anything it would have to guess.
 """
@@ -335,7 +335,11 @@ def assemble(pages: Sequence[ListPage], *, ranking: str, fetched_at: datetime, m
     if not rows:
         raise ParseRefused("the ranking table has no school rows (empty table)", url=where)
     if len(rows) < min_rows:
-        raise ParseRefused(f"only {len(rows)} schools read, fewer than the {min_rows} a ranking has", url=where)
+        raise ParseRefused(
+            f"only {len(rows)} schools read, fewer than the {min_rows} expected (at least {MIN_ROWS}, and at least "
+            "half of the last list)",
+            url=where,
+        )
     editions = {page.edition for page in pages}
     if None in editions:
         bad = next(p.url for p in pages if p.edition is None)

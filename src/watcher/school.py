@@ -1,6 +1,6 @@
 """A school's own palmarès page → typed indicators, and what changed between two editions. Pure.
 
-The page (README, "What the parser expects"): the name in h1.c-hero__etablissement__info__name, then a
+The page (README, "What happens in a check"): the name in h1.c-hero__etablissement__info__name, then a
 table whose indicator rows hold td.c-pmd-table__name > a.c-pmd-flex__item (the label) and
 td.c-pmd-table__value > span.u-typo-strong (the value); other rows are section headings.
 """

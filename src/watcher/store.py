@@ -35,7 +35,7 @@ class FetchLog:
     status: int | None
     bytes: int
     duration_ms: int
-    outcome: str  # "changed" | "unchanged" | "not-modified" | "refused" | "failed"
+    outcome: str  # "fetched" | "not-modified" | "refused" | "failed"
     error: str | None = None
 
 
