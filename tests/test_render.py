@@ -290,3 +290,17 @@ def test_a_missing_total_is_said_so():
     text, _ = parts(replace(alert, new_row=replace(alert.new_row, total=None)))
     assert "Note totale non publiée (édition 2020 : 40 points)" in text
     assert "non publié points" not in text
+
+
+def test_a_renamed_school_is_told_under_both_names():
+    old, new = (fixture_snapshot(y, url=URL, fetched_at=FETCHED) for y in (2019, 2020))
+    (alert,) = alerts_for(old, new, diff(old, new), SchoolConfig(name="Télécom Paris"))
+    text, _ = parts(alert)
+    assert text.startswith("Télécom Paris (listée « Télécom ParisTech » auparavant) est classée")
+
+
+def test_a_revision_labels_the_columns_before_and_after():
+    revised = replace(moved(28, 27), old_edition=2021)
+    text, html = parts(revised)
+    assert "Points par famille de critères (avant révision → après révision)" in text
+    assert "<th>avant révision</th><th>après révision</th>" in html

@@ -30,6 +30,8 @@ class Figures:
     criteria: tuple[tuple[str, str, str, str], ...]  # label, before, after, change
     source_line: str
     fetched: str
+    before: str  # column heading for the old figures: "2020", or "avant révision" for a revised list
+    after: str
 
 
 def _move(alert: Alert) -> tuple[str, str | None]:
@@ -102,7 +104,8 @@ def figures(alert: Alert) -> Figures:
     if new is not None and old is not None:
         revised = " (liste révisée)" if alert.old_edition == alert.new_edition else ""
         subject = f"{alert.school} : {ordinal(new.rank, new.tied)} ({short}) au {title}{revised}"
-        headline = f"{alert.school} est classée {ordinal(new.rank, new.tied)} au {title} et {counted}."
+        renamed = f" (listée « {old.name} » auparavant)" if old.name != new.name else ""
+        headline = f"{alert.school}{renamed} est classée {ordinal(new.rank, new.tied)} au {title} et {counted}."
     elif new is not None:
         subject = f"{alert.school} entre au {title} : {ordinal(new.rank, new.tied)}"
         headline = (
@@ -146,6 +149,8 @@ def figures(alert: Alert) -> Figures:
         criteria=_criteria(old, new),
         source_line=f"Source : {alert.url} — relevé le {paris_time(alert.fetched_at)}",
         fetched=paris_time(alert.fetched_at),
+        before="avant révision" if alert.old_edition == alert.new_edition else str(alert.old_edition),
+        after="après révision" if alert.old_edition == alert.new_edition else str(alert.new_edition),
     )
 
 
