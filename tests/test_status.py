@@ -190,3 +190,12 @@ def test_no_success_for_stale_after_days_needs_attention(site: Site, smtp: SmtpS
     code, out = status(config, capsys)
     assert code == 1
     assert f"{RANKING}  <-- NEEDS ATTENTION: no successful check for " in out
+
+
+def test_the_busy_season_is_shown(site: Site, smtp: SmtpServer, write_config, capsys) -> None:
+    site.edition(2020)
+    season = '[schedule]\ncron = "0 7 * * *"\nseason = { months = [11, 12], every = "30m", hours = "7-21" }\n'
+    config = write_config(smtp.port, extra=season)
+    assert run(config, "check") == 0
+    _, out = status(config, capsys)
+    assert "  and in the busy season: every 30m from 7 h to 21 h in months 11, 12" in out

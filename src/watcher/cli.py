@@ -45,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     history.add_argument("--chart", type=Path, metavar="FILE.png", help="also draw the rank by edition as a PNG")
     parse = sub.add_parser("parse", help=COMMANDS["parse"], description=COMMANDS["parse"])
     parse.add_argument("files", nargs="+", type=Path, metavar="FILE", help="saved page(s) of one list, in order")
-    parse.add_argument("--url", default="https://www.letudiant.fr/", help="the URL the page was saved from")
+    parse.add_argument("--url", help="the URL the first page was saved from (default: the file itself)")
     demo = sub.add_parser("demo", help=COMMANDS["demo"], description=COMMANDS["demo"])
     demo.add_argument("--output", type=Path, default=Path("demo-output"), help="folder for the database and .eml")
     imp = sub.add_parser("import", help=COMMANDS["import"], description=COMMANDS["import"])
@@ -241,7 +241,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
         except OSError as exc:
             print(f"error: cannot read {path}: {exc.strerror}", file=sys.stderr)
             return 2
-        page = parse_list_page(content, args.url if i == 0 else str(path), group=group)
+        page = parse_list_page(content, (args.url if i == 0 and args.url else path.resolve().as_uri()), group=group)
         group = page.last_group
         pages.append(page)
     snapshot = assemble(pages, ranking="(parse)", fetched_at=datetime.now(UTC))

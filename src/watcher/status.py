@@ -26,6 +26,7 @@ class Status:
     next_run: datetime | None
     database: str
     database_bytes: int
+    season: str | None = None  # the busy season's rhythm, told in words
 
     @property
     def needs_attention(self) -> bool:
@@ -58,7 +59,13 @@ def gather(config: Config, store: Store, now: datetime) -> Status:
             )
         )
     size = sum(p.stat().st_size for p in store.path.parent.glob(store.path.name + "*") if p.is_file())
-    return Status(tuple(rankings), tuple(store.pending()), next_run(config.schedule, now), str(store.path), size)
+    season = config.schedule.season
+    told = None
+    if season:
+        months = ", ".join(str(m) for m in season.months)
+        told = f"every {season.every} from {season.hours.replace('-', ' h to ')} h in months {months}"
+        told += " (now)" if season.covers(now.month, now.hour) else ""
+    return Status(tuple(rankings), tuple(store.pending()), next_run(config.schedule, now), str(store.path), size, told)
 
 
 def _duration(span: timedelta) -> str:
@@ -87,6 +94,8 @@ def format_status(status: Status, tz: tzinfo | None = None) -> str:
         if s.failures:
             lines.append(f"  last error:   {s.last_error}")
     lines.append(f"Next scheduled check (under `watcher daemon`): {_when(status.next_run, tz)}")
+    if status.season:
+        lines.append(f"  and in the busy season: {status.season}")
     if status.pending:
         lines.append(f"Pending alerts: {len(status.pending)}")
         for p in status.pending:
