@@ -11,7 +11,7 @@ from werkzeug import Request, Response
 from watcher.config import FetchConfig
 from watcher.errors import FetchError
 from watcher.fetch import Fetcher
-from watcher.store import Validators
+from watcher.model import Validators
 
 from .conftest import LIST_PATH, Site
 

@@ -17,13 +17,13 @@ from .diff import diff
 from .errors import FetchError, ParseRefused, WatcherError
 from .fetch import Fetcher, Page
 from .mail import Delivery, Mailer, deliver_pending
-from .model import Alert, Row, Snapshot
+from .model import Alert, Row, Snapshot, Validators
 from .ops import after_check, render_notice
 from .parse import MIN_ROWS, ListPage, assemble, parse_list_page
 from .render import render_alert
 from .rules import alerts_for, find_school
 from .school import SchoolPage, indicator_changes, parse_school_page, school_page_url
-from .store import Store, Validators
+from .store import Store
 
 Clock = Callable[[], datetime]
 log = logging.getLogger("watcher.check")

@@ -73,7 +73,7 @@ def _open_store(cfg: Config) -> Store:
 
 def print_run(result: RunResult) -> None:
     """One line per ranking, then what happened to the outbox."""
-    from .render import ordinal
+    from .french import ordinal
 
     for c in result.checks:
         line = f"{c.ranking}: {c.outcome}"
@@ -230,8 +230,8 @@ def cmd_history(args: argparse.Namespace) -> int:
 def cmd_parse(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
+    from .french import number, ordinal
     from .parse import assemble, parse_list_page
-    from .render import number, ordinal
 
     pages = []
     group = None

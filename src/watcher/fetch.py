@@ -21,7 +21,7 @@ import stamina
 
 from .config import FetchConfig
 from .errors import FetchError
-from .store import FetchLog, Validators
+from .model import FetchLog, Validators
 
 ROBOTS_TTL = 24 * 3600  # RFC 9309: a robots.txt may be cached for up to a day
 

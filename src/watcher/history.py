@@ -7,8 +7,8 @@ import io
 import json
 from collections.abc import Sequence
 
+from .french import number, ordinal, paris_time
 from .model import Standing
-from .render import number, ordinal, paris_time
 
 
 def format_history(ranking: str, entries: Sequence[Standing], school: str = "") -> str:

@@ -78,6 +78,31 @@ def content_hash(edition: int, rows: tuple[Row, ...]) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+# What the fetch edge reports, for the fetch log and the next conditional request.
+
+
+@dataclass(frozen=True, slots=True)
+class FetchLog:
+    """One HTTP request, as the fetch log keeps it."""
+
+    url: str
+    started_at: datetime
+    status: int | None
+    bytes: int
+    duration_ms: int
+    outcome: str  # "fetched" | "not-modified" | "refused" | "failed"
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Validators:
+    """What the server said about a page, for the next conditional request."""
+
+    url: str
+    etag: str | None
+    last_modified: str | None
+
+
 # Events: what changed between two snapshots of one ranking.
 
 

@@ -21,31 +21,9 @@ from typing import Any, cast
 import sqlite_utils
 
 from .errors import StoreError
-from .model import EMAIL_POLICY, Indicator, Row, SchoolPage, Snapshot, Value
+from .model import EMAIL_POLICY, FetchLog, Indicator, Row, SchoolPage, Snapshot, Validators, Value
 from .ops import RankingState
 from .schema import MIGRATIONS
-
-
-@dataclass(frozen=True, slots=True)
-class FetchLog:
-    """One HTTP request, as the fetch log keeps it."""
-
-    url: str
-    started_at: datetime
-    status: int | None
-    bytes: int
-    duration_ms: int
-    outcome: str  # "fetched" | "not-modified" | "refused" | "failed"
-    error: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Validators:
-    """What the server said about a page, for the next conditional request."""
-
-    url: str
-    etag: str | None
-    last_modified: str | None
 
 
 @dataclass(frozen=True, slots=True)
