@@ -57,9 +57,10 @@ def test_parse_of_a_changed_layout_is_refused() -> None:
 
 
 def test_demo_runs_offline_and_saves_the_alert(tmp_path: Path) -> None:
-    result = watcher("demo", "--output", str(tmp_path / "out"))
+    result = watcher("demo", "--output", "out", cwd=tmp_path)  # a relative folder, as in the README
     assert result.returncode == 0, result.stderr
     assert "baseline" in result.stdout and "not-modified" in result.stdout
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["alert-1.eml", "demo.db", "report.html"]
     emails = sorted((tmp_path / "out").glob("*.eml"))
     assert len(emails) == 1
     message = message_from_bytes(emails[0].read_bytes(), policy=policy.default)

@@ -105,7 +105,7 @@ def run_demo(output: Path) -> int:
     from .store import Store
 
     output.mkdir(parents=True, exist_ok=True)
-    database = output / "demo.db"
+    database = (output / "demo.db").resolve()
     database.unlink(missing_ok=True)
     site = FixtureSite(fixtures_dir())
     with site.serve() as base:
