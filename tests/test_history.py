@@ -112,6 +112,7 @@ def test_table_has_the_rank_of_each_edition(populate, capsys) -> None:
         cols = lines[year].split()
         assert cols[:5] == [str(year), rank, points, "A", str(schools)], lines[year]
         assert "heure de Paris" in lines[year]
+        assert ("imported from a copy saved" in lines[year]) == (year == 2019)
     assert "not ranked" not in out
 
 

@@ -22,7 +22,8 @@ def format_history(ranking: str, entries: Sequence[Standing], school: str = "") 
             rank, points, group = "not ranked", "", ""
         else:
             rank, points, group = ordinal(e.row.rank, e.row.tied), number(e.row.total), e.row.group or ""
-        lines.append(f"  {e.edition:<8} {rank:<14} {points:>7}  {group:<6} {e.count:>7}  {paris_time(e.fetched_at)}")
+        when = f"imported from a copy saved {paris_time(e.fetched_at)}" if e.imported else paris_time(e.fetched_at)
+        lines.append(f"  {e.edition:<8} {rank:<14} {points:>7}  {group:<6} {e.count:>7}  {when}")
     return "\n".join(lines) + "\n"
 
 

@@ -236,6 +236,7 @@ class Standing:
     count: int
     fetched_at: datetime
     url: str = ""
+    imported: bool = False  # read from a saved copy (`watcher import`): fetched_at is the copy's date
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,7 +50,9 @@ def school_history(snapshots: Sequence[Snapshot], school: SchoolConfig) -> list[
         snapshot = latest[edition]
         row = find_school(snapshot, school, also=known)
         known = row or known
-        standings.append(Standing(edition, row, snapshot.count, snapshot.fetched_at, snapshot.url))
+        standings.append(
+            Standing(edition, row, snapshot.count, snapshot.fetched_at, snapshot.url, snapshot.origin == "import")
+        )
     return standings[::-1]
 
 
