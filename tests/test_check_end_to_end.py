@@ -212,3 +212,25 @@ def test_a_list_cut_short_at_its_tail_sends_no_left_alert(config: Path, site: Si
     assert "looks cut short" in capsys.readouterr().err
     assert smtp.inbox.messages == []
     assert db(config)["snapshots"].count == 1
+
+
+def test_a_revised_list_of_the_same_edition_alerts_as_a_revision(config: Path, site: Site, smtp: SmtpServer) -> None:
+    site.edition(2021)
+    assert run(config, "check") == 0
+    # L'Étudiant corrects the list: IMT Mines Alès (27e) and the school ranked 28e swap places.
+    page = site.pages[LIST_PATH].decode()
+    imt_link = page.index(">IMT Mines Alès</a>")
+    next_row = page.index('<tr class="c-pmd-table__row">', imt_link)
+    imt_row_start = page.rindex('<tr class="c-pmd-table__row">', 0, imt_link)
+    imt_row, other_row = page[imt_row_start:next_row], page[next_row : page.index("</tr>", next_row) + 5]
+    assert ">27e<" in imt_row and ">28e<" in other_row
+    swapped = other_row.replace(">28e<", ">27e<") + "\n" + imt_row.replace(">27e<", ">28e<")
+    site.pages[LIST_PATH] = page.replace(imt_row + other_row, swapped, 1).encode()
+    assert run(config, "check") == 0
+    (message,) = smtp.inbox.messages
+    assert message["Subject"] == (
+        "IMT Mines Alès : 28e (−1 place) au Palmarès général des écoles d'ingénieurs 2021 (liste révisée)"
+    )
+    text = message.get_body(("plain",)).get_content()
+    assert "perd 1 place : 27e avant la révision, 28e dans la liste révisée" in text
+    assert "En recul d'une place dans la liste révisée par L'Étudiant" in text
