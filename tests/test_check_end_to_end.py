@@ -234,3 +234,15 @@ def test_a_revised_list_of_the_same_edition_alerts_as_a_revision(config: Path, s
     text = message.get_body(("plain",)).get_content()
     assert "perd 1 place : 27e avant la révision, 28e dans la liste révisée" in text
     assert "En recul d'une place dans la liste révisée par L'Étudiant" in text
+
+
+def test_a_misspelt_peer_is_pointed_out(site: Site, smtp: SmtpServer, write_config, capsys) -> None:
+    site.edition(2020)
+    config = write_config(smtp.port)
+    text = config.read_text(encoding="utf-8").replace(
+        'name = "IMT Mines Alès"', 'name = "IMT Mines Alès"\npeers = ["IMT Mines Albi", "Mines Sant-Etienne"]'
+    )
+    config.write_text(text, encoding="utf-8")
+    assert run(config, "check") == 0
+    err = capsys.readouterr().err
+    assert "peer(s) not in this list: Mines Sant-Etienne" in err and "IMT Mines Albi" not in err

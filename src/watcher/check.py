@@ -196,6 +196,9 @@ def _observe(
             f"{config.school.name} is not in this list ({current.count} schools read). If it should be, "
             "check [school] name, or set [school] slug from its page's URL."
         )
+    missing = [p.name for p in config.school.peer_configs() if find_school(current, p) is None]
+    if missing:
+        warnings.append(f"peer(s) not in this list: {', '.join(missing)}; check the spelling in [school] peers")
     new_pages, page_validators, page_warnings = _read_school_pages(ranking, config, store, fetcher, current, fetched_at)
     warnings += page_warnings
     validators += tuple(page_validators)
