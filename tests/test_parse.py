@@ -563,3 +563,10 @@ def test_swapped_ranks_are_reported_as_out_of_order():
 @pytest.mark.parametrize(("text", "value"), [("1 234,5", 1234.5), ("1\u202f234", 1234.0), ("\u22123,2", -3.2)])
 def test_french_numbers_with_thousands_and_minus(text, value):
     assert french_number(text) == value
+
+
+@pytest.mark.parametrize("text", ["NC", "Non classée", "non classé"])
+def test_a_school_listed_as_not_ranked_is_left_out(text):
+    rows = [*schools(n=10), school(text, "École non classée", slug="ecole-nc")]
+    snapshot = assemble([read(page(rows))], ranking="T", fetched_at=FETCHED)
+    assert snapshot.count == 10 and "École non classée" not in {r.name for r in snapshot.rows}

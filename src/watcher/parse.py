@@ -24,6 +24,7 @@ MIN_ROWS = 10
 
 _RANK = re.compile(r"^\s*=?\s*#?\s*(\d{1,4})\s*(?:er|re|ère|e|ème|eme|è)?(?:\W|$)", re.IGNORECASE)
 _THOUSANDS = re.compile(r"(?<=\d)[ \u202f\xa0](?=\d{3}(?!\d))")
+_UNRANKED = {"nc", "n c", "non classe", "non classee", "non classees", "hors classement"}
 _NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)?")
 _GROUP = re.compile(r"\bgroupe\s+([A-E]\+?)(?![\w'’+])", re.IGNORECASE)
 _YEAR = re.compile(r"\b(20\d\d)\b")
@@ -195,6 +196,8 @@ def _row(tr: Tag, own: list[Tag], link: Tag | None, cols: _Columns, group: str |
             url=where,
         )
     if rank_match is None:
+        if normalize_name(rank_text) in _UNRANKED:
+            return None  # listed but explicitly not ranked ("NC", "non classée"): not part of the ranking
         raise ParseRefused(f"a school row has no readable rank: {rank_text!r} in {_text(tr)[:120]!r}", url=where)
     name = _text(link) if isinstance(link, Tag) else _text(cells[cols.school])
     if not name:
