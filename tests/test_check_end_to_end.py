@@ -246,3 +246,23 @@ def test_a_misspelt_peer_is_pointed_out(site: Site, smtp: SmtpServer, write_conf
     assert run(config, "check") == 0
     err = capsys.readouterr().err
     assert "peer(s) not in this list: Mines Sant-Etienne" in err and "IMT Mines Albi" not in err
+
+
+def test_a_crash_in_one_ranking_does_not_stop_the_others(
+    site: Site, smtp: SmtpServer, write_config, httpserver, monkeypatch, capsys
+) -> None:
+    site.edition(2020)
+    extra = f'[[rankings]]\nname = "Bis"\nurl = "{httpserver.url_for(LIST_PATH)}"\n'
+    config = write_config(smtp.port, extra=extra)
+    real = check_module.check_ranking
+
+    def crash_on_the_first(ranking, *args, **kwargs):  # stands in for a bug no local part can trigger
+        if ranking.name != "Bis":
+            raise RuntimeError("boom")
+        return real(ranking, *args, **kwargs)
+
+    monkeypatch.setattr(check_module, "check_ranking", crash_on_the_first)
+    assert run(config, "check") == 1
+    out = capsys.readouterr()
+    assert "Bis: baseline" in out.out
+    assert "internal error: RuntimeError: boom" in out.err

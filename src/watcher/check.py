@@ -1,6 +1,7 @@
 """One check: fetch → parse → store snapshot → diff → rules → render → outbox, then deliver.
 
-The edges (fetcher, store, mailer, clock) are passed in; everything between them is pure.
+The edges (fetcher, store, mailer, clock) are passed in. This module wires them to the pure stages
+(parse, diff, rules, render); it is the one place where reading the network and the database meets them.
 """
 
 from __future__ import annotations

@@ -21,11 +21,6 @@ from pydantic import (
 
 from .errors import ConfigError
 
-DEFAULT_RANKING_URL = (
-    "https://www.letudiant.fr/palmares/liste-profils/palmares-des-ecoles-d-ingenieurs/"
-    "palmares-general-des-ecoles-d-ingenieurs/home.html"
-)
-
 
 def _address(value: str) -> str:
     value = value.strip()

@@ -22,7 +22,6 @@ class Figures:
 
     subject: str
     headline: str
-    move: str | None  # how the move was counted
     ranking_line: str
     points_line: str | None
     group_line: str | None
@@ -141,7 +140,6 @@ def figures(alert: Alert) -> Figures:
     return Figures(
         subject=subject,
         headline=headline,
-        move=counted,
         ranking_line=ranking_line,
         points_line=points_line,
         group_line=group_line,

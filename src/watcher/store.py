@@ -199,9 +199,6 @@ class Store:
             last_error=r["last_error"],
         )
 
-    def fetch_log(self, ranking: str) -> list[dict[str, Any]]:
-        return list(self.db.table("fetches").rows_where("ranking = ?", [ranking], order_by="id"))
-
     # Writing
 
     def record_check(
