@@ -28,7 +28,7 @@ def _median_time(function: Callable[[], object], runs: int) -> float:
 
 
 def parse_page(name: str, runs: int) -> Result:
-    from watcher.parse import assemble, parse_list_page
+    from watcher.layouts import assemble, parse_list_page
 
     content = (FIXTURES / name).read_bytes()
     url = "https://www.letudiant.fr" + LIST_PATH

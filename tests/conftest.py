@@ -21,8 +21,8 @@ from aiosmtpd.controller import Controller
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from watcher.layouts import ListPage, assemble, parse_list_page
 from watcher.model import Snapshot
-from watcher.parse import ListPage, assemble, parse_list_page
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 LIST_PATH = (

@@ -38,7 +38,7 @@ def test_parse_reads_a_split_list_from_saved_pages() -> None:
         "parse", str(FIXTURES / "palmares-general-2021.html"), str(FIXTURES / "palmares-general-2021-page2.html")
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[0] == "Edition 2021: 168 schools read from 2 page(s)"
+    assert result.stdout.splitlines()[0] == "Layout palmares-table: edition 2021, 168 schools read from 2 page(s)"
     imt = next(line for line in result.stdout.splitlines() if "IMT Mines Alès" in line)
     assert imt.split()[:2] == ["27e", "A"] and "43,5" in imt and "imt-mines-ales" in imt
     assert "4e ex aequo" in result.stdout
@@ -53,7 +53,7 @@ def test_parse_of_one_page_of_a_split_list_is_refused() -> None:
 def test_parse_of_a_changed_layout_is_refused() -> None:
     result = watcher("parse", str(FIXTURES / "refused" / "layout-changed.html"))
     assert result.returncode == 1
-    assert "no ranking table" in result.stderr
+    assert "no known layout fits this page" in result.stderr
 
 
 def test_demo_runs_offline_and_saves_the_alert(tmp_path: Path) -> None:

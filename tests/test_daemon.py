@@ -236,7 +236,7 @@ def test_layout_change_alerts_operators_once_then_once_on_recovery(
     failing = smtp.inbox.messages[0]
     assert failing["To"] == "ops@example.org"
     assert "failed checks in a row" in failing["Subject"]
-    assert "no ranking table" in failing.get_content()
+    assert "no known layout fits this page" in failing.get_content()
     site.edition(2020)
     wait_for(lambda: len(smtp.inbox.messages) == 2, what="the recovery email")
     assert "recovered" in smtp.inbox.messages[1]["Subject"]

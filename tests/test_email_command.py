@@ -189,7 +189,7 @@ def test_failing_ranking_emails_ops_once_then_once_on_recovery(
     assert "2 failed checks in a row" in failing["Subject"]
     body = failing.get_content()
     assert f"“{RANKING}”" in body
-    assert "no ranking table (table.c-pmd-table)" in body
+    assert "no known layout fits this page" in body
 
     assert run(config, "check") == 1  # still failing: nothing more
     assert len(smtp.inbox.messages) == 1

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from watcher.errors import ParseRefused
-from watcher.parse import MIN_ROWS, ListPage, assemble, french_number, parse_list_page
+from watcher.layouts import MIN_ROWS, ListPage, assemble, french_number, parse_list_page
 
 from .conftest import fixture_pages
 
@@ -165,7 +165,7 @@ def test_refused_read_fixture(path):
     [
         ("empty-table.html", "no school rows (empty table)"),
         ("headers-changed.html", "no column for Rang, École, Note"),
-        ("layout-changed.html", "no ranking table (table.c-pmd-table)"),
+        ("layout-changed.html", "no known layout fits this page"),
         ("truncated.html", "the page is truncated"),
     ],
 )
@@ -418,7 +418,9 @@ def test_refuses_a_page_without_the_table():
     content = (
         b"<html><head><title>Palmar\xc3\xa8s 2021</title></head><body><table><tr><td>1</td></tr></table></body></html>"
     )
-    assert "no ranking table (table.c-pmd-table) on the page" in refused(content)
+    message = refused(content)
+    assert "no known layout fits this page" in message
+    assert "palmares-table: nothing matches 'table.c-pmd-table'" in message  # each layout says what it missed
 
 
 def test_refuses_changed_headers():

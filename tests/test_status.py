@@ -75,7 +75,7 @@ def test_last_check_failed_exits_1_with_the_error(config: Path, site: Site, caps
     heading, last_check, _, _, last_error = block(out)
     assert heading == f"{RANKING}  <-- NEEDS ATTENTION: last 1 check(s) failed"
     assert "(failed); edition 2020, 167 schools" in last_check  # the last good snapshot is still there
-    assert last_error.startswith("  last error:   no ranking table (table.c-pmd-table) on the page")
+    assert last_error.startswith("  last error:   no known layout fits this page")
     assert LIST_PATH in last_error
 
     assert run(config, "check") == 1

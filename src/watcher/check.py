@@ -17,10 +17,10 @@ from .config import Config, RankingConfig
 from .diff import diff
 from .errors import FetchError, ParseRefused, WatcherError
 from .fetch import Fetcher, Page
+from .layouts import MIN_ROWS, Layout, ListPage, assemble, next_to_read, parse_list_page
 from .mail import Delivery, Mailer, deliver_pending
 from .model import Alert, Row, Snapshot, Validators
 from .ops import after_check, render_notice
-from .parse import MIN_ROWS, ListPage, assemble, parse_list_page
 from .render import render_alert
 from .rules import alerts_for, find_school
 from .school import SchoolPage, indicator_changes, parse_school_page, school_page_url
@@ -63,14 +63,16 @@ class RunResult:
         return 0 if all(c.ok for c in self.checks) else 1
 
 
-def read_list(fetcher: Fetcher, first: Page, max_pages: int) -> tuple[list[Page], list[ListPage]]:
-    """Parse the first page and follow next-page links until the list ends."""
-    pages, parsed = [first], [parse_list_page(first.content, first.url, encoding=first.encoding)]
-    while parsed[-1].next_url:
-        url = parsed[-1].next_url
+def read_list(
+    fetcher: Fetcher, first: Page, max_pages: int, layouts: tuple[Layout, ...], layout: str | None = None
+) -> tuple[list[Page], list[ListPage]]:
+    """Parse the first page, then every page its pagination or next links show, until the list ends."""
+    pages = [first]
+    parsed = [parse_list_page(first.content, first.url, encoding=first.encoding, layouts=layouts, layout=layout)]
+    while (url := next_to_read(parsed)) is not None:
         if url in {p.url for p in pages} or len(pages) >= max_pages:
             raise ParseRefused(
-                f"the list's next-page links go round in a loop or past {max_pages} pages (at {url})",
+                f"the list's pages go round in a loop or past {max_pages} pages (at {url})",
                 url=first.url,
             )
         try:
@@ -83,7 +85,16 @@ def read_list(fetcher: Fetcher, first: Page, max_pages: int) -> tuple[list[Page]
                 status=exc.status,
             ) from exc
         pages.append(page)
-        parsed.append(parse_list_page(page.content, page.url, encoding=page.encoding, group=parsed[-1].last_group))
+        parsed.append(
+            parse_list_page(
+                page.content,
+                page.url,
+                encoding=page.encoding,
+                group=parsed[-1].last_group,
+                layouts=layouts,
+                layout=layout or parsed[0].layout,
+            )
+        )
     return pages, parsed
 
 
@@ -166,7 +177,7 @@ def _observe(
     try:
         first = _fetch_changed(fetcher, store, ranking.url, previous)
         if first is not None:
-            pages, parsed = read_list(fetcher, first, config.fetch.max_pages)
+            pages, parsed = read_list(fetcher, first, config.fetch.max_pages, config.site_layouts, ranking.layout)
             min_rows = max(MIN_ROWS, previous.count // 2) if previous else MIN_ROWS
             snapshot = assemble(parsed, ranking=ranking.name, fetched_at=fetched_at, min_rows=min_rows)
             validators = tuple(p.validators for p in pages)

@@ -46,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     parse = sub.add_parser("parse", help=COMMANDS["parse"], description=COMMANDS["parse"])
     parse.add_argument("files", nargs="+", type=Path, metavar="FILE", help="saved page(s) of one list, in order")
     parse.add_argument("--url", help="the URL the first page was saved from (default: the file itself)")
+    parse.add_argument("--layout", metavar="NAME", help="read with this layout only (built-in or from the config)")
     demo = sub.add_parser("demo", help=COMMANDS["demo"], description=COMMANDS["demo"])
     demo.add_argument("--output", type=Path, default=Path("demo-output"), help="folder for the database and .eml")
     imp = sub.add_parser("import", help=COMMANDS["import"], description=COMMANDS["import"])
@@ -230,30 +231,35 @@ def cmd_history(args: argparse.Namespace) -> int:
 def cmd_parse(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
+    from .config import default_path
     from .french import number, ordinal
-    from .parse import assemble, parse_list_page
+    from .layouts import assemble, builtin_layouts, read_saved
 
-    pages = []
-    group = None
-    for i, path in enumerate(args.files):
+    # The config's own [[layouts]] are tried too, so an operator can write one and try it here.
+    path = args.config or default_path()
+    layouts = _config(args).site_layouts if args.config or path.exists() else builtin_layouts()
+    contents = []
+    for file in args.files:
         try:
-            content = path.read_bytes()
+            contents.append(file.read_bytes())
         except OSError as exc:
-            print(f"error: cannot read {path}: {exc.strerror}", file=sys.stderr)
+            print(f"error: cannot read {file}: {exc.strerror}", file=sys.stderr)
             return 2
-        page = parse_list_page(content, (args.url if i == 0 and args.url else path.resolve().as_uri()), group=group)
-        group = page.last_group
-        pages.append(page)
+    uris = [file.resolve().as_uri() for file in args.files]
+    pages = read_saved(contents, uris, first_url=args.url, layouts=layouts, layout=args.layout)
     snapshot = assemble(pages, ranking="(parse)", fetched_at=datetime.now(UTC))
-    print(f"Edition {snapshot.edition}: {snapshot.count} schools read from {len(pages)} page(s)")
+    how = "derived from the list order (the page shows none)" if snapshot.ranks_derived else "as published"
+    print(
+        f"Layout {snapshot.layout}: edition {snapshot.edition}, {snapshot.count} schools read from {len(pages)} page(s)"
+    )
+    print(f"Ranks {how}")
     for row in snapshot.rows:
         scores = " ".join(number(v) for _, v in row.scores)
+        total = number(row.total) + (f"/{number(row.total_max)}" if row.total_max is not None else "")
         print(
             f"{ordinal(row.rank, row.tied):>13}  {row.group or '-':<3} {row.name:<45.45} "
-            f"{row.city or '':<24.24} {scores:<24} {number(row.total):>6}  {row.slug or ''}"
+            f"{row.city or '':<24.24} {scores:<24} {total:>9}  {row.slug or ''}"
         )
-    if pages[-1].next_url:
-        print(f"note: the list goes on at {pages[-1].next_url}; save that page too and pass it after this one.")
     return 0
 
 

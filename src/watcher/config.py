@@ -19,7 +19,8 @@ from pydantic import (
     model_validator,
 )
 
-from .errors import ConfigError
+from .errors import ConfigError, LayoutError
+from .layouts.spec import Layout, layout_from_table, merged
 
 
 def _address(value: str) -> str:
@@ -59,6 +60,7 @@ class SchoolConfig(_Section):
 class RankingConfig(_Section):
     name: Annotated[str, Field(min_length=1)]
     url: str
+    layout: str | None = None  # read this ranking with this layout only (default: whichever fits the page)
 
     @field_validator("url")
     @classmethod
@@ -195,7 +197,21 @@ class Config(_Section):
     fetch: FetchConfig = FetchConfig()
     schedule: ScheduleConfig = ScheduleConfig()
     alerts: AlertsConfig = AlertsConfig()
+    layouts: tuple[dict[str, Any], ...] = ()  # the operator's [[layouts]]: added to, or overriding, the built-in ones
     source: Path | None = None  # the file this was read from
+
+    @field_validator("layouts")
+    @classmethod
+    def _layouts(cls, tables: tuple[dict[str, Any], ...]) -> tuple[dict[str, Any], ...]:
+        names: list[str] = []
+        for number, table in enumerate(tables, start=1):
+            try:
+                names.append(layout_from_table(table).name)
+            except LayoutError as exc:
+                raise ValueError(f"[[layouts]] number {number}, key {exc.key}: {exc.reason}") from exc
+            if names.count(names[-1]) > 1:
+                raise ValueError(f"two [[layouts]] are named {names[-1]!r}; give each a different name")
+        return tables
 
     @model_validator(mode="after")
     def _unique_ranking_names(self) -> Config:
@@ -203,7 +219,19 @@ class Config(_Section):
         for name in names:
             if names.count(name) > 1:
                 raise ValueError(f"two [[rankings]] are named {name!r}; give each a different name")
+        known = {layout.name for layout in self.site_layouts}
+        for ranking in self.rankings:
+            if ranking.layout and ranking.layout not in known:
+                raise ValueError(
+                    f"the ranking {ranking.name!r} names the layout {ranking.layout!r}, which does not exist; "
+                    f"the layouts are: {', '.join(sorted(known))}"
+                )
         return self
+
+    @property
+    def site_layouts(self) -> tuple[Layout, ...]:
+        """The operator's layouts first, then the built-in ones they do not override."""
+        return merged(tuple(layout_from_table(table) for table in self.layouts))
 
     @property
     def contact(self) -> str:

@@ -4,6 +4,7 @@ The tree::
 
     WatcherError
     ├── ConfigError          the config file is missing, unreadable or invalid (exit 2)
+    │   └── LayoutError          a layout (built-in file or [[layouts]] table) has a bad or missing key
     ├── FetchError           a page could not be fetched (network, HTTP status, robots.txt, size cap)
     ├── ParseRefused         a page was fetched but the sanity gate refused what it read
     ├── StoreError           the database could not be opened or written
@@ -24,6 +25,15 @@ class WatcherError(Exception):
 
 class ConfigError(WatcherError):
     """The configuration cannot be used; the message names the key and the fix."""
+
+
+class LayoutError(ConfigError):
+    """A layout description cannot be used; the message names the key and the fix."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(f"{key}: {message}")
+        self.key = key
+        self.reason = message
 
 
 class FetchError(WatcherError):

@@ -16,20 +16,19 @@ from .check import read_list
 from .config import Config
 from .errors import ConfigError, ParseRefused
 from .fetch import Fetcher
+from .layouts import Layout, ListPage, assemble, read_saved
 from .model import Snapshot
-from .parse import ListPage, assemble, parse_list_page
 from .store import Store
 
 
-def _read_files(paths: Sequence[Path]) -> tuple[list[ListPage], datetime]:
-    pages: list[ListPage] = []
+def _read_files(paths: Sequence[Path], layouts: tuple[Layout, ...]) -> tuple[list[ListPage], datetime]:
+    contents = []
     for path in paths:
         try:
-            content = path.read_bytes()
+            contents.append(path.read_bytes())
         except OSError as exc:
             raise ConfigError(f"Cannot read {path}: {exc.strerror}.") from exc
-        group = pages[-1].last_group if pages else None
-        pages.append(parse_list_page(content, path.resolve().as_uri(), group=group))
+    pages = read_saved(contents, [path.resolve().as_uri() for path in paths], layouts=layouts)
     saved = datetime.fromtimestamp(min(p.stat().st_mtime for p in paths), UTC)
     return pages, saved
 
@@ -44,10 +43,10 @@ def import_pages(
     if all(s.startswith(("http://", "https://")) for s in sources[:1]):
         if len(sources) > 1:
             raise ConfigError("Give one URL: the next pages of an online list are followed from the first one.")
-        _, pages = read_list(fetcher, fetcher.get(sources[0]), config.fetch.max_pages)
+        _, pages = read_list(fetcher, fetcher.get(sources[0]), config.fetch.max_pages, config.site_layouts)
         when = datetime.now(UTC)
     else:
-        pages, when = _read_files([Path(s) for s in sources])
+        pages, when = _read_files([Path(s) for s in sources], config.site_layouts)
         if pages[-1].next_url:
             link = urlsplit(pages[-1].next_url)
             raise ParseRefused(

@@ -34,6 +34,8 @@ class Row:
     scores: tuple[tuple[str, float | None], ...] = ()  # (criterion label, points), in column order
     total: float | None = None
     group: str | None = None
+    total_max: float | None = None  # the total's maximum where the page writes it ("103,5/119")
+    link: str | None = None  # the school page's address, as the list links to it
 
     @property
     def key(self) -> str:
@@ -53,6 +55,8 @@ class Snapshot:
     pages: tuple[str, ...] = ()
     content_hash: str = field(default="", compare=False)
     origin: str = field(default="check", compare=False)  # "check", or "import" for a saved past edition
+    ranks_derived: bool = False  # the page shows no rank: ranks were derived from the list order
+    layout: str = field(default="", compare=False)  # the layout the pages were read with
 
     def __post_init__(self) -> None:
         if not self.content_hash:
@@ -70,8 +74,16 @@ class Snapshot:
 
 def content_hash(edition: int, rows: tuple[Row, ...]) -> str:
     """Hash of what was published (not of the page's bytes, which change with every ad)."""
+    # A field added later enters the hash only where it is set, so lists stored before it keep their hash.
     payload = json.dumps(
-        [edition, [[r.rank, r.name, r.slug, r.tied, r.city, r.scores, r.total, r.group] for r in rows]],
+        [
+            edition,
+            [
+                [r.rank, r.name, r.slug, r.tied, r.city, r.scores, r.total, r.group]
+                + ([r.total_max] if r.total_max is not None else [])
+                for r in rows
+            ],
+        ],
         ensure_ascii=False,
         separators=(",", ":"),
     )

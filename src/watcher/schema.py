@@ -137,4 +137,12 @@ def _v5(db: sqlite_utils.Database) -> None:
     db.execute("drop index if exists idx_fetches_ranking_started_at")
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4, _v5)
+def _v6(db: sqlite_utils.Database) -> None:
+    # Today's site: ranks derived from the list order, scores out of a written maximum, the school page's link.
+    db.table("snapshots").add_column("ranks_derived", int, not_null_default=0)
+    db.table("snapshots").add_column("layout", str, not_null_default="")
+    db.table("rows").add_column("total_max", float)
+    db.table("rows").add_column("link", str)
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6)

@@ -14,8 +14,8 @@ from urllib.parse import urljoin, urlsplit
 from bs4 import BeautifulSoup, SoupStrainer, Tag
 
 from .errors import ParseRefused
+from .layouts import french_number
 from .model import Indicator, IndicatorChange, SchoolPage, Value, normalize_name
-from .parse import french_number
 
 _NOT_GIVEN = {"nc", "n c", "non concerne", "non communique", "non communiquee", "nd", "non disponible", ""}
 _PERCENT = re.compile(r"^\s*([-+−]?\d[\d\s\u202f\xa0]*(?:[.,]\d+)?)\s*%\s*$")

@@ -124,6 +124,8 @@ class Store:
                 scores=tuple((label, value) for label, value in json.loads(r["scores"])),
                 total=r["total"],
                 group=r["grp"],
+                total_max=r["total_max"],
+                link=r["link"],
             )
             for r in self.db.table("rows").rows_where("snapshot_id = ?", [record["id"]], order_by="position")
         )
@@ -136,6 +138,8 @@ class Store:
             pages=tuple(json.loads(record["pages"])),
             content_hash=record["content_hash"],
             origin=record["origin"],
+            ranks_derived=bool(record["ranks_derived"]),
+            layout=record["layout"],
         )
 
     def latest_school_page(self, slug: str, before_edition: int | None = None) -> SchoolPage | None:
@@ -316,6 +320,8 @@ class Store:
                 "school_count": snapshot.count,
                 "pages": json.dumps(list(snapshot.pages)),
                 "origin": snapshot.origin,
+                "ranks_derived": int(snapshot.ranks_derived),
+                "layout": snapshot.layout,
             }
         )
         snapshot_id = table.last_pk
@@ -331,6 +337,8 @@ class Store:
                 "total": r.total,
                 "grp": r.group,
                 "scores": json.dumps(r.scores, ensure_ascii=False),
+                "total_max": r.total_max,
+                "link": r.link,
             }
             for position, r in enumerate(snapshot.rows)
         )

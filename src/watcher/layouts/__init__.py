@@ -1,0 +1,23 @@
+"""The site's layouts as data, the parser that applies them, and the gate that proves a list whole."""
+
+from .engine import ListPage, parse_list_page, same_list
+from .gate import MIN_ROWS, assemble, derive_ranks, next_to_read, read_saved
+from .spec import Layout, builtin_layouts, layout_from_table, merged
+from .text import french_number, out_of
+
+__all__ = [
+    "MIN_ROWS",
+    "Layout",
+    "ListPage",
+    "assemble",
+    "builtin_layouts",
+    "derive_ranks",
+    "french_number",
+    "layout_from_table",
+    "merged",
+    "next_to_read",
+    "out_of",
+    "parse_list_page",
+    "read_saved",
+    "same_list",
+]

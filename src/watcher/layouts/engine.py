@@ -1,0 +1,368 @@
+"""Apply a `Layout` to one list page's bytes: its rows, edition, count and pagination, or why not.
+
+The parser has no knowledge of any particular version of the site: all of it is in the layouts. It tries
+each layout whose marker is on the page; when none is, it refuses and says, for each layout, what was not
+found. When two layouts read the same page (a table for desktops and cards for phones), they must agree.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urljoin, urlsplit
+
+from bs4 import BeautifulSoup, Tag
+
+from ..errors import ParseRefused
+from ..model import Row, normalize_name
+from .spec import Layout, builtin_layouts
+from .text import RANK, UNRANKED, french_number, out_of, text_of
+
+_YEAR = re.compile(r"\b(20\d\d)\b")
+
+
+@dataclass(frozen=True, slots=True)
+class ListPage:
+    """What one page of a list holds, before the pages are put together."""
+
+    url: str
+    edition: int | None
+    rows: tuple[Row, ...]
+    next_url: str | None
+    declared_count: int | None
+    last_group: str | None
+    layout: str = ""
+    ranks_derived: bool = False  # the page shows no rank: the rows' ranks are their positions, to be derived
+    number: int = 1  # this page's number in the list
+    page_links: tuple[tuple[int, str], ...] = ()  # the other pages its pagination shows: (number, URL)
+    page_param: str = "page"
+    skipped: int = 0  # rows that were neither a school nor a group heading (adverts, banners)
+
+
+def page_number(url: str, param: str) -> int:
+    """The page's number from its query (`?page=3` → 3); 1 without one."""
+    value = dict(parse_qsl(urlsplit(url).query)).get(param, "1")
+    return int(value) if value.isdigit() else 1
+
+
+def same_list(candidate: str, url: str, param: str = "page") -> bool:
+    """Another page of this list: the same path (or the path with a page number) and the same filters."""
+    here, there = urlsplit(url), urlsplit(candidate)
+    stem = here.path.removesuffix(".html")
+    numbered = re.fullmatch(re.escape(stem) + r"[-_/]?(?:page[-_]?)?\d+(?:\.html)?", there.path) is not None
+    if there.path != here.path and not numbered:
+        return False
+    filters = sorted((k, v) for k, v in parse_qsl(here.query) if k != param)
+    return filters == sorted((k, v) for k, v in parse_qsl(there.query) if k != param)
+
+
+def _cells(tr: Tag) -> list[Tag]:
+    return [c for c in tr.children if isinstance(c, Tag) and c.name in ("td", "th")]
+
+
+def _span(cell: Tag, attr: str) -> int:
+    try:
+        return max(1, min(int(str(cell.get(attr) or 1)), 50))
+    except ValueError:
+        return 1
+
+
+def _expand(cells: list[Tag]) -> list[Tag]:
+    out: list[Tag] = []
+    for cell in cells:
+        out.extend([cell] * _span(cell, "colspan"))
+    return out
+
+
+def _header_labels(header_rows: list[Tag]) -> list[list[str]]:
+    """Each column's labels from top to bottom, honouring colspan and rowspan."""
+    grid: dict[tuple[int, int], str] = {}
+    for r, tr in enumerate(header_rows):
+        c = 0
+        for cell in _cells(tr):
+            while (r, c) in grid:
+                c += 1
+            text = text_of(cell)
+            for dr in range(_span(cell, "rowspan")):
+                for dc in range(_span(cell, "colspan")):
+                    grid[(r + dr, c + dc)] = text
+            c += _span(cell, "colspan")
+    width = max((c for _, c in grid), default=-1) + 1
+    columns: list[list[str]] = []
+    for c in range(width):
+        labels: list[str] = []
+        for r in range(len(header_rows)):
+            label = grid.get((r, c), "")
+            if label and label not in labels:
+                labels.append(label)
+        columns.append(labels)
+    return columns
+
+
+@dataclass(frozen=True, slots=True)
+class _Columns:
+    """Where each `col:` field of a layout is in this page's table."""
+
+    index: dict[str, int]
+    criteria: tuple[tuple[int, str], ...]
+    width: int
+
+
+def _columns(soup: BeautifulSoup, layout: Layout, where: str) -> _Columns | None:
+    specs = {k: v for k in ("rank", "school", "total", "city") if (v := getattr(layout, k)) and v.startswith("col:")}
+    if not specs and layout.criteria != "col:*":
+        return None
+    header_rows = soup.select(str(layout.header))
+    head = [tr for tr in header_rows if tr.parent is header_rows[0].parent]  # one table's header
+    if not head:
+        raise ParseRefused(f"the ranking table has no header row ({layout.header}): the layout has changed", url=where)
+    labels = _header_labels(head)
+
+    def find(spec: str) -> int | None:
+        words = tuple(normalize_name(w) or w for w in spec[4:].split("|"))
+        for index, column in enumerate(labels):
+            if any(normalize_name(label).startswith(words) or label.strip() in words for label in column):
+                return index
+        return None
+
+    index = {key: find(spec) for key, spec in specs.items()}
+    missing = [spec[4:].split("|")[0] for key, spec in specs.items() if index[key] is None and key != "city"]
+    if missing:
+        seen = " | ".join(" / ".join(col) or "(empty)" for col in labels)
+        raise ParseRefused(
+            f"the ranking table's headers are not the expected ones: no column for {', '.join(missing)}; "
+            f"headers found: {seen}. The page layout has probably changed",
+            url=where,
+        )
+    found = {k: i for k, i in index.items() if i is not None}
+    used = set(found.values())
+    criteria = (
+        tuple((i, col[-1]) for i, col in enumerate(labels) if i not in used and col)
+        if layout.criteria == "col:*"
+        else ()
+    )
+    return _Columns(found, criteria, len(labels))
+
+
+def _innermost(elements: list[Tag]) -> list[Tag]:
+    """Drop an element that holds another one: a card's wrapper is not a card."""
+    chosen = {id(e) for e in elements}
+    holders = {id(parent) for e in elements for parent in e.parents if id(parent) in chosen}
+    return [e for e in elements if id(e) not in holders]
+
+
+class _RowReader:
+    """Reads the fields of one layout from the row elements of one page."""
+
+    def __init__(self, layout: Layout, cols: _Columns | None, url: str) -> None:
+        self.layout, self.cols, self.url = layout, cols, url
+
+    def cell(self, row: Tag, spec: str | None, cells: list[Tag]) -> Tag | str | None:
+        if spec is None:
+            return None
+        if spec.startswith("col:"):
+            assert self.cols is not None
+            key = next(k for k in ("rank", "school", "total", "city") if getattr(self.layout, k) == spec)
+            i = self.cols.index.get(key)
+            return cells[i] if i is not None and i < len(cells) else None
+        if spec.startswith("re:"):
+            match = re.search(spec[3:], text_of(row), re.IGNORECASE)
+            return (match.group(1) if match.groups() else match.group()) if match else None
+        return row.select_one(spec)
+
+    def text(self, row: Tag, spec: str | None, cells: list[Tag]) -> str:
+        found = self.cell(row, spec, cells)
+        return found if isinstance(found, str) else text_of(found) if found is not None else ""
+
+    def read(self, row: Tag, position: int, group: str | None) -> Row | str | None:
+        """The row's school; None for a row listed as not ranked; "" for a row that is not a school."""
+        layout = self.layout
+        cells = _expand(_cells(row)) if self.cols else []
+        school = self.cell(row, layout.school, cells)
+        link = row.select_one(layout.link) if layout.link else None
+        if link is None and isinstance(school, Tag):
+            link = school if school.name == "a" else school.find("a", href=True)
+        rank_text = self.text(row, layout.rank, cells)
+        rank_match = RANK.match(rank_text) if layout.rank else None
+        name = text_of(school) if isinstance(school, Tag) else (school or "")
+        if link is None and rank_match is None and (layout.rank or not name):
+            return ""  # an advert, a spacer or a heading, not a school
+        if self.cols and len(cells) != self.cols.width:
+            raise ParseRefused(
+                f"a school row has {len(cells)} cells where the headers have {self.cols.width} columns: "
+                f"{text_of(row)[:120]!r}",
+                url=self.url,
+            )
+        if layout.rank and rank_match is None:
+            if normalize_name(rank_text) in UNRANKED:
+                return None  # listed but explicitly not ranked ("NC", "non classée"): not part of the ranking
+            raise ParseRefused(
+                f"a school row has no readable rank: {rank_text!r} in {text_of(row)[:120]!r}", url=self.url
+            )
+        if not name:
+            raise ParseRefused(f"the school row ranked {rank_text or position!r} has no school name", url=self.url)
+        href = str(link.get("href", "")) if isinstance(link, Tag) else ""
+        city = self.text(row, layout.city, cells) or None
+        if city is None and layout.city_after and layout.city_after in name:
+            city = name.rsplit(layout.city_after, 1)[1].strip() or None
+        total_text = self.text(row, layout.total, cells)
+        return Row(
+            rank=int(rank_match.group(1)) if rank_match else position,
+            name=name,
+            slug=self._school_id(href),
+            city=city,
+            scores=self._criteria(row, cells),
+            total=french_number(total_text),
+            total_max=out_of(total_text),
+            group=group,
+            link=urljoin(self.url, href) if href and not href.startswith("#") else None,
+        )
+
+    def _school_id(self, href: str) -> str | None:
+        if not href or not self.layout.school_id:
+            return None
+        match = re.search(self.layout.school_id, urlsplit(href).path)
+        return match.group(1) if match else None
+
+    def _criteria(self, row: Tag, cells: list[Tag]) -> tuple[tuple[str, float | None], ...]:
+        layout = self.layout
+        if self.cols and layout.criteria == "col:*":
+            return tuple((label, french_number(text_of(cells[i]))) for i, label in self.cols.criteria)
+        if not layout.criteria or layout.criteria.startswith("col:"):
+            return ()
+        out = []
+        for element in row.select(layout.criteria):
+            label = element.select_one(str(layout.criterion_label))
+            value = element.select_one(str(layout.criterion_value))
+            if label is not None:
+                out.append((text_of(label), french_number(text_of(value)) if value is not None else None))
+        return tuple(out)
+
+
+def _edition(soup: BeautifulSoup, layout: Layout) -> int | None:
+    words = [normalize_name(w) for w in layout.edition_words]
+    for tag in soup.select(layout.edition):
+        text = text_of(tag)
+        if words and not any(w in normalize_name(text) for w in words):
+            continue
+        match = _YEAR.search(text)
+        if match:
+            return int(match.group(1))
+    return None
+
+
+def _links(soup: BeautifulSoup, selector: str | None, url: str, param: str) -> list[str]:
+    if not selector:
+        return []
+    targets = []
+    for a in soup.select(selector):
+        href = a.get("href")
+        if href:
+            target = urljoin(url, str(href)).split("#", 1)[0]
+            # rel="next" says it is the list's next page; any other link must stay within this list.
+            if target != url and ("next" in (a.get("rel") or ()) or same_list(target, url, param)):
+                targets.append(target)
+    return targets
+
+
+def _declared(soup: BeautifulSoup, layout: Layout) -> int | None:
+    if not layout.declared:
+        return None
+    for tag in soup.select(layout.declared):
+        match = re.search(layout.declared_pattern, text_of(tag), re.IGNORECASE)
+        if match:
+            return int(match.group(1))
+    return None
+
+
+def read_with(soup: BeautifulSoup, layout: Layout, url: str, group: str | None = None) -> ListPage:
+    """Read one page with one layout, or refuse with what did not fit."""
+    cols = _columns(soup, layout, url)
+    head = {id(tr) for tr in soup.select(layout.header)} if layout.header else set()
+    elements = _innermost([e for e in soup.select(layout.row) if id(e) not in head])
+    reader = _RowReader(layout, cols, url)
+    rows: list[Row] = []
+    skipped = 0
+    for element in elements:
+        row = reader.read(element, len(rows) + 1, group)
+        if row == "":
+            heading = re.search(layout.group, text_of(element) + " ", re.IGNORECASE) if layout.group else None
+            if heading:
+                group = heading.group(1).upper()
+            else:
+                skipped += 1
+        elif isinstance(row, Row):
+            rows.append(row)
+    if not rows:
+        raise ParseRefused(f"no school rows (empty table): no school in the elements {layout.row!r}", url=url)
+    pages = {page_number(t, layout.page_param): t for t in _links(soup, layout.pagination, url, layout.page_param)}
+    here = page_number(url, layout.page_param)
+    return ListPage(
+        url=url,
+        edition=_edition(soup, layout),
+        rows=tuple(rows),
+        next_url=next(iter(_links(soup, layout.next, url, layout.page_param)), None),
+        declared_count=_declared(soup, layout),
+        last_group=group,
+        layout=layout.name,
+        ranks_derived=layout.derives_ranks,
+        number=here,
+        page_links=tuple(sorted((n, t) for n, t in pages.items() if n != here)),
+        page_param=layout.page_param,
+        skipped=skipped,
+    )
+
+
+def _looks_truncated(content: bytes) -> bool:
+    return re.search(rb"</html\s*>", content[-65536:], re.IGNORECASE) is None
+
+
+def _key(page: ListPage) -> list[str]:
+    return [normalize_name(row.name) for row in page.rows]
+
+
+def parse_list_page(
+    content: bytes,
+    url: str,
+    *,
+    encoding: str | None = None,
+    group: str | None = None,
+    layouts: tuple[Layout, ...] | None = None,
+    layout: str | None = None,
+) -> ListPage:
+    """Read one page of a list with the layout that fits it; `group` carries the previous page's last group."""
+    if _looks_truncated(content):
+        raise ParseRefused(
+            f"the page is truncated: it stops after {len(content):,} bytes without its closing </html>", url=url
+        )
+    candidates = layouts if layouts is not None else builtin_layouts()
+    if layout is not None:
+        candidates = tuple(c for c in candidates if c.name == layout)
+        if not candidates:
+            names = ", ".join(c.name for c in (layouts or builtin_layouts()))
+            raise ParseRefused(f"there is no layout named {layout!r} (the layouts are: {names})", url=url)
+    soup = BeautifulSoup(content, "lxml", from_encoding=encoding)
+    read: list[ListPage] = []
+    reasons: list[str] = []
+    for candidate in candidates:
+        if soup.select_one(candidate.match) is None:
+            reasons.append(f"{candidate.name}: nothing matches {candidate.match!r}")
+            continue
+        try:
+            read.append(read_with(soup, candidate, url, group))
+        except ParseRefused as exc:
+            reasons.append(f"{candidate.name}: {exc}")
+            if len(candidates) == 1 or sum(soup.select_one(c.match) is not None for c in candidates) == 1:
+                raise
+    if not read:
+        raise ParseRefused(
+            "no known layout fits this page, so the site's layout has probably changed. "
+            + "; ".join(reasons)
+            + ". Describe the new layout in a [[layouts]] table of the config and try it on the saved page with "
+            "`watcher parse FILE --layout NAME`",
+            url=url,
+        )
+    if any(_key(page) != _key(read[0]) for page in read[1:]):
+        names = " and ".join(page.layout for page in read)
+        raise ParseRefused(f"the layouts {names} both fit this page but read different lists", url=url)
+    return read[0]
