@@ -30,6 +30,14 @@ LIST_PATH = (
 )
 SCHOOL_PATH = "/palmares/palmares-des-ecoles-d-ingenieurs/"
 RANKING = "Palmarès général des écoles d'ingénieurs"
+CLASSEMENTS_PATH = "/classements/classement-des-ecoles-d-ingenieurs.html"
+LIVE = b"https://www.letudiant.fr"
+
+
+def classements_files(year: int) -> list[Path]:
+    """The nine saved pages of one edition of today's list, in order."""
+    first = FIXTURES / "classements" / f"classement-{year}.html"
+    return [first, *sorted(first.parent.glob(f"classement-{year}-page*.html"), key=lambda p: int(p.stem[20:]))]
 
 
 def fixture(name: str) -> bytes:
@@ -85,6 +93,14 @@ class Site:
                 self.pages[SCHOOL_PATH + f"{slug}.html"] = page.read_bytes()
             else:
                 self.pages.pop(SCHOOL_PATH + f"{slug}.html", None)
+
+    def classements(self, year: int, base: str) -> None:
+        """Serve one edition of today's list (nine pages), its absolute links pointed at this server."""
+        for key in [k for k in self.pages if k.startswith(CLASSEMENTS_PATH)]:
+            del self.pages[key]
+        for number, path in enumerate(classements_files(year), start=1):
+            query = f"?page={number}" if number > 1 else ""
+            self.pages[CLASSEMENTS_PATH + query] = path.read_bytes().replace(LIVE, base.rstrip("/").encode())
 
     def fail(self, path: str, status: int, times: int = 1, **headers: str) -> None:
         self.statuses.setdefault(path, []).extend([(status, headers)] * times)

@@ -130,7 +130,8 @@ def _read_school_pages(
     for row in rows:
         if row is None or row.slug is None:
             continue
-        url = school_page_url(ranking.url, row.slug)
+        # The list's own link; a row stored before links were kept falls back to the palmarès address.
+        url = row.link or school_page_url(ranking.url, row.slug)
         latest = store.latest_school_page(row.slug)
         try:
             page = fetcher.get(url, store.validators(url) if latest else None)
@@ -145,7 +146,7 @@ def _read_school_pages(
                 encoding=page.encoding,
             )
         except (FetchError, ParseRefused) as exc:
-            warnings.append(f"the page of {row.name} could not be read, so its indicators are not compared: {exc}")
+            warnings.append(f"the page of {row.bare_name} could not be read, so its indicators are not compared: {exc}")
             continue
         validators.append(page.validators)
         if latest is None or latest.content_hash != parsed.content_hash or latest.edition != parsed.edition:

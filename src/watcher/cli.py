@@ -81,7 +81,7 @@ def print_run(result: RunResult) -> None:
         if c.snapshot is not None:
             line += f" (edition {c.snapshot.edition}, {c.snapshot.count} schools)"
         if c.school_row is not None:
-            line += f"; {c.school_row.name} {ordinal(c.school_row.rank, c.school_row.tied)}"
+            line += f"; {c.school_row.bare_name} {ordinal(c.school_row.rank, c.school_row.tied)}"
         if c.outcome == "baseline":
             line += "; first check: recorded as the baseline, no alert"
         if c.alerts:

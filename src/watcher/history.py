@@ -37,7 +37,7 @@ def history_records(ranking: str, entries: Sequence[Standing], school: str) -> l
     """
     return [
         {
-            "school": e.row.name if e.row else school,
+            "school": e.row.bare_name if e.row else school,
             "ranking": ranking,
             "edition": e.edition,
             "rank": e.row.rank if e.row else None,

@@ -38,6 +38,12 @@ class Row:
     link: str | None = None  # the school page's address, as the list links to it
 
     @property
+    def bare_name(self) -> str:
+        """The name without the city the classements add after it ("IMT Mines Alès - Alès" → "IMT Mines Alès")."""
+        suffix = f" - {self.city}" if self.city else ""
+        return self.name.removesuffix(suffix).strip() if suffix and self.name.endswith(suffix) else self.name
+
+    @property
     def key(self) -> str:
         """Stable identity across editions: the slug of the school page, else the folded name."""
         return f"slug:{self.slug}" if self.slug else f"name:{normalize_name(self.name)}"
@@ -291,6 +297,7 @@ class Alert:
     series: tuple[Standing, ...] = ()  # the school in every edition known, oldest first
     peers: tuple[PeerMove, ...] = ()
     indicators: tuple[IndicatorChange, ...] = ()
+    ranks_derived: bool = False  # the new list shows no rank: ranks were derived from its order
 
     @property
     def places(self) -> int | None:

@@ -28,6 +28,7 @@ class Figures:
     share_line: str | None
     criteria: tuple[tuple[str, str, str, str], ...]  # label, before, after, change
     source_line: str
+    rank_note: str | None  # how the ranks were counted, when the page shows none
     fetched: str
     before: str  # column heading for the old figures: "2020", or "avant révision" for a revised list
     after: str
@@ -46,10 +47,11 @@ def _move(alert: Alert) -> tuple[str, str | None]:
         if alert.old_edition == alert.new_edition
         else (f"en {alert.old_edition}", f"en {alert.new_edition}")
     )
+    basis = "déduits de l'ordre de la liste" if alert.ranks_derived else "publiés"
     counted = (
         f"{said} {places(n)} : {ordinal(old.rank, old.tied)} {before}, "
         f"{ordinal(new.rank, new.tied)} {after} "
-        f"(compté d'après les rangs publiés : {max(old.rank, new.rank)} − {min(old.rank, new.rank)} = {abs(n)})"
+        f"(compté d'après les rangs {basis} : {max(old.rank, new.rank)} − {min(old.rank, new.rank)} = {abs(n)})"
         if n
         else f"garde son rang : {ordinal(new.rank, new.tied)} {before} comme {after}"
     )
@@ -63,10 +65,11 @@ def _move(alert: Alert) -> tuple[str, str | None]:
     return short, counted
 
 
-def _points(label: str, total: float | None) -> str:
+def _points(label: str, total: float | None, out_of: float | None = None) -> str:
     if total is None:
         return f"{label} non publiée" if label else "non publiée"
-    return f"{label} : {number(total)} points" if label else f"{number(total)} points"
+    points = f"{number(total)} points" + (f" sur {number(out_of)}" if out_of is not None else "")
+    return f"{label} : {points}" if label else points
 
 
 def share_text(rank: int, count: int) -> str:
@@ -103,7 +106,7 @@ def figures(alert: Alert) -> Figures:
     if new is not None and old is not None:
         revised = " (liste révisée)" if alert.old_edition == alert.new_edition else ""
         subject = f"{alert.school} : {ordinal(new.rank, new.tied)} ({short}) au {title}{revised}"
-        renamed = f" (listée « {old.name} » auparavant)" if old.name != new.name else ""
+        renamed = f" (listée « {old.bare_name} » auparavant)" if old.bare_name != new.bare_name else ""
         headline = f"{alert.school}{renamed} est classée {ordinal(new.rank, new.tied)} au {title} et {counted}."
     elif new is not None:
         subject = f"{alert.school} entre au {title} : {ordinal(new.rank, new.tied)}"
@@ -124,9 +127,9 @@ def figures(alert: Alert) -> Figures:
     points_line = group_line = share_line = None
     if new is not None:
         earlier = "avant la révision" if alert.old_edition == alert.new_edition else f"édition {alert.old_edition}"
-        points_line = _points("Note totale", new.total)
+        points_line = _points("Note totale", new.total, new.total_max)
         if old is not None:
-            points_line += f" ({earlier} : {_points('', old.total).strip(' :')})"
+            points_line += f" ({earlier} : {_points('', old.total, old.total_max).strip(' :')})"
         place = alert.new_group_place
         if place is not None:
             half = "première" if place.first_half else "seconde"
@@ -146,6 +149,12 @@ def figures(alert: Alert) -> Figures:
         share_line=share_line,
         criteria=_criteria(old, new),
         source_line=f"Source : {alert.url} — relevé le {paris_time(alert.fetched_at)}",
+        rank_note=(
+            "Rang déduit de l'ordre de la liste : la page ne publie pas de rang ; "
+            "des écoles de même note sont comptées ex aequo."
+            if alert.ranks_derived
+            else None
+        ),
         fetched=paris_time(alert.fetched_at),
         before="avant révision" if alert.old_edition == alert.new_edition else str(alert.old_edition),
         after="après révision" if alert.old_edition == alert.new_edition else str(alert.new_edition),

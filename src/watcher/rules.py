@@ -19,7 +19,7 @@ def _matches(row: Row, school: SchoolConfig) -> bool:
     if school.slug and row.slug == school.slug:
         return True
     names = {normalize_name(n) for n in (school.name, *school.aliases)}
-    return normalize_name(row.name) in names
+    return normalize_name(row.name) in names or normalize_name(row.bare_name) in names
 
 
 def find_school(snapshot: Snapshot, school: SchoolConfig, also: Row | None = None) -> Row | None:
@@ -62,7 +62,7 @@ def peer_moves(old: Snapshot, new: Snapshot, school: SchoolConfig) -> tuple[Peer
     for peer in school.peer_configs():
         old_row, new_row = find_in_pair(old, new, peer)
         if old_row or new_row:
-            moves.append(PeerMove((new_row or old_row).name, old_row, new_row))  # type: ignore[union-attr]
+            moves.append(PeerMove((new_row or old_row).bare_name, old_row, new_row))  # type: ignore[union-attr]
     return tuple(moves)
 
 
@@ -115,7 +115,7 @@ def alerts_for(
             kind=kind,
             ranking=new.ranking,
             url=new.url,
-            school=row.name,
+            school=row.bare_name,
             old_edition=old.edition,
             new_edition=new.edition,
             old_row=old_row,
@@ -128,5 +128,6 @@ def alerts_for(
             changes=tuple(e for e in events if getattr(e, "key", None) in keys),
             series=tuple(school_history([*past, old, new], school)),
             peers=peer_moves(old, new, school),
+            ranks_derived=new.ranks_derived or old.ranks_derived,
         )
     ]

@@ -50,7 +50,7 @@ def same_list(candidate: str, url: str, param: str = "page") -> bool:
     here, there = urlsplit(url), urlsplit(candidate)
     stem = here.path.removesuffix(".html")
     numbered = re.fullmatch(re.escape(stem) + r"[-_/]?(?:page[-_]?)?\d+(?:\.html)?", there.path) is not None
-    if there.path != here.path and not numbered:
+    if there.netloc != here.netloc or (there.path != here.path and not numbered):
         return False
     filters = sorted((k, v) for k, v in parse_qsl(here.query) if k != param)
     return filters == sorted((k, v) for k, v in parse_qsl(there.query) if k != param)
@@ -215,7 +215,7 @@ class _RowReader:
             total=french_number(total_text),
             total_max=out_of(total_text),
             group=group,
-            link=urljoin(self.url, href) if href and not href.startswith("#") else None,
+            link=urljoin(self.url, href).split("#", 1)[0] if href and not href.startswith("#") else None,
         )
 
     def _school_id(self, href: str) -> str | None:

@@ -1,0 +1,119 @@
+"""Today's site end to end: the nine-page classements list over real HTTP, alerts over real SMTP."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+from pytest_httpserver import HTTPServer
+
+from watcher.cli import main
+
+from .conftest import CLASSEMENTS_PATH, FIXTURES, Site, SmtpServer
+
+RANKING = "Classement des écoles d'ingénieurs"
+
+
+def run(config: Path, *args: str) -> int:
+    return main(["--config", str(config), *args])
+
+
+def db(config: Path) -> sqlite_utils.Database:
+    return sqlite_utils.Database(config.parent / "watcher.db")
+
+
+@pytest.fixture
+def config(tmp_path: Path, site: Site, smtp: SmtpServer, httpserver: HTTPServer) -> Path:
+    site.classements(2025, httpserver.url_for("/"))
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f"""database = "watcher.db"
+[school]
+name = "IMT Mines Alès"
+[[rankings]]
+name = "{RANKING}"
+url = "{httpserver.url_for(CLASSEMENTS_PATH)}"
+[email]
+to = ["communication@example.org"]
+from = "watcher@example.org"
+smtp_host = "127.0.0.1"
+smtp_port = {smtp.port}
+starttls = false
+timeout_seconds = 5
+[fetch]
+delay_seconds = 0
+backoff_seconds = 0.01
+timeout_seconds = 5
+attempts = 1
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def list_requests(site: Site) -> list[str]:
+    return [r.full_path.rstrip("?") for r in site.requests if r.path == CLASSEMENTS_PATH]
+
+
+def test_a_new_edition_in_todays_layout_gives_one_alert_with_the_right_figures(
+    config: Path, site: Site, smtp: SmtpServer, httpserver: HTTPServer
+) -> None:
+    assert run(config, "check") == 0
+    assert db(config)["snapshots"].get(1)["school_count"] == 170
+    assert len(set(list_requests(site))) == 9  # every page of the list was read
+    site.classements(2026, httpserver.url_for("/"))
+    assert run(config, "check") == 0
+    assert len(smtp.inbox.messages) == 1
+    message = smtp.inbox.messages[0]
+    assert message["Subject"] == f"IMT Mines Alès : 15e (+6 places) au {RANKING} 2026"
+    text = message.get_body(("plain",)).get_content()
+    for expected in (
+        "21e en 2025, 15e en 2026",
+        "compté d'après les rangs déduits de l'ordre de la liste : 21 − 15 = 6",
+        "174 écoles classées (170 dans l'édition 2025)",
+        "Note totale : 93 points sur 119 (édition 2025 : 83 points sur 119)",
+        "Rang déduit de l'ordre de la liste",
+    ):
+        assert expected in text, expected
+    assert "Groupe" not in text  # no groups on today's site
+    snapshot = db(config)["snapshots"].get(2)
+    assert (snapshot["layout"], snapshot["ranks_derived"], snapshot["school_count"]) == ("classements-cards", 1, 174)
+    assert run(config, "check") == 0  # unchanged since: nothing more
+    assert len(smtp.inbox.messages) == 1
+
+
+def test_an_edition_missing_its_page_7_gives_no_alert_and_exits_1(
+    config: Path, site: Site, smtp: SmtpServer, httpserver: HTTPServer, capsys
+) -> None:
+    assert run(config, "check") == 0
+    site.classements(2026, httpserver.url_for("/"))
+    site.fail(CLASSEMENTS_PATH + "?page=7", 500)  # one try per check ([fetch] attempts = 1)
+    assert run(config, "check") == 1
+    assert smtp.inbox.messages == []
+    assert db(config)["snapshots"].count == 1  # nothing recorded from a list read in part
+    assert "page 7 of the list could not be fetched" in capsys.readouterr().err
+    assert run(config, "check") == 0  # page 7 is back: the whole list is read and the move told once
+    assert len(smtp.inbox.messages) == 1
+
+
+def test_history_runs_across_the_layout_change(
+    config: Path, site: Site, smtp: SmtpServer, httpserver: HTTPServer, capsys
+) -> None:
+    palmares = [FIXTURES / "palmares-general-2021.html", FIXTURES / "palmares-general-2021-page2.html"]
+    assert run(config, "import", *map(str, palmares), "--edition", "2021", "--ranking", RANKING) == 0
+    assert run(config, "check") == 0
+    site.classements(2026, httpserver.url_for("/"))
+    assert run(config, "check") == 0
+    text = smtp.inbox.messages[0].get_body(("plain",)).get_content()
+    assert "2021 : 27e, 2025 : 21e, 2026 : 15e" in text
+    capsys.readouterr()
+    assert run(config, "history", "--format", "csv") == 0
+    records = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [(r["edition"], r["rank"], r["school"]) for r in records] == [
+        ("2021", "27", "IMT Mines Alès"),
+        ("2025", "21", "IMT Mines Alès"),
+        ("2026", "15", "IMT Mines Alès"),
+    ]
