@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
+import re
+import shutil
 import socket
 import ssl
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -32,6 +36,7 @@ SCHOOL_PATH = "/palmares/palmares-des-ecoles-d-ingenieurs/"
 RANKING = "Palmarès général des écoles d'ingénieurs"
 CLASSEMENTS_PATH = "/classements/classement-des-ecoles-d-ingenieurs.html"
 LIVE = b"https://www.letudiant.fr"
+DIRECTORY_PATH = "/etudes/annuaire-enseignement-superieur/etablissement/"
 
 
 def classements_files(year: int) -> list[Path]:
@@ -101,6 +106,13 @@ class Site:
         for number, path in enumerate(classements_files(year), start=1):
             query = f"?page={number}" if number > 1 else ""
             self.pages[CLASSEMENTS_PATH + query] = path.read_bytes().replace(LIVE, base.rstrip("/").encode())
+        # The schools' directory pages, at the addresses the list links to.
+        listed = b"".join(v for k, v in self.pages.items() if k.startswith(CLASSEMENTS_PATH))
+        for page in (FIXTURES / "directory").glob(f"*-{year}.html"):
+            name = page.name.removesuffix(f"-{year}.html")
+            found = re.search(rf"{DIRECTORY_PATH}etablissement-{name}-\d+\.html".encode(), listed)
+            if found:
+                self.pages[found.group().decode()] = page.read_bytes()
 
     def fail(self, path: str, status: int, times: int = 1, **headers: str) -> None:
         self.statuses.setdefault(path, []).extend([(status, headers)] * times)
@@ -254,3 +266,27 @@ timeout_seconds = 5
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's chromium, installed with apt-get when missing (as root); a clear failure when impossible."""
+    found = shutil.which("chromium")
+    if found:
+        return found
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        pytest.fail("chromium is not installed and the tests are not run as root: run `apt-get install -y chromium`")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium"]):
+        try:
+            done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1500, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            pytest.fail(f"cannot install chromium: `{' '.join(command)}` failed: {exc}")
+        if done.returncode != 0:
+            pytest.fail(
+                f"cannot install chromium: `{' '.join(command)}` exited {done.returncode}:\n{done.stderr[-2000:]}"
+            )
+    found = shutil.which("chromium")
+    if not found:
+        pytest.fail("apt-get installed chromium but no `chromium` command is on the PATH")
+    return found

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,34 @@ def test_history_runs_across_the_layout_change(
         ("2025", "21", "IMT Mines Alès"),
         ("2026", "15", "IMT Mines Alès"),
     ]
+
+
+# The list drawn by script from data in the page: a plain GET sees no school.
+SCRIPTED = """<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8">
+<title>Classement 2026 des écoles d'ingénieurs - L'Etudiant</title></head><body>
+<h1>Classement 2026 des écoles d'ingénieurs</h1><div id="app"></div>
+<script>
+const schools = {schools};
+document.getElementById("app").innerHTML = schools.map(([name, note, id]) =>
+  `<div class="card"><h3>${{name}} - Paris</h3><span>${{note}}/119</span>` +
+  `<a href="/etudes/annuaire-enseignement-superieur/etablissement/etablissement-e-${{id}}.html">` +
+  `Voir la fiche complète</a></div>`).join("");
+</script></body></html>"""
+
+
+def test_a_list_drawn_by_script_is_read_with_browser_true(
+    config: Path, site: Site, smtp: SmtpServer, chromium: str, capsys
+) -> None:
+    names = [f"École {i}" for i in range(1, 15)] + ["IMT Mines Alès"]
+    data = [[name, 110 - i, 100 + i] for i, name in enumerate(names)]
+    site.pages = {CLASSEMENTS_PATH: SCRIPTED.format(schools=json.dumps(data, ensure_ascii=False)).encode()}
+    assert run(config, "check") == 1  # a plain GET: no school in the page
+    assert "no known layout fits this page" in capsys.readouterr().err
+    text = config.read_text(encoding="utf-8").replace(f'name = "{RANKING}"', f'name = "{RANKING}"\nbrowser = true')
+    config.write_text(text, encoding="utf-8")
+    assert run(config, "check") == 0
+    assert "IMT Mines Alès 15e" in capsys.readouterr().out
+    snapshot = db(config)["snapshots"].get(1)
+    assert (snapshot["school_count"], snapshot["layout"]) == (15, "classements-cards")
+    agents = {r.headers.get("User-Agent", "") for r in site.requests if r.path == CLASSEMENTS_PATH}
+    assert any(agent.startswith("watcher/") for agent in agents)  # the browser names watcher too

@@ -64,4 +64,9 @@ def test_demo_runs_offline_and_saves_the_alert(tmp_path: Path) -> None:
     emails = sorted((tmp_path / "out").glob("*.eml"))
     assert len(emails) == 1
     message = message_from_bytes(emails[0].read_bytes(), policy=policy.default)
-    assert message["Subject"] == "IMT Mines Alès : 27e (+6 places) au Palmarès général des écoles d'ingénieurs 2021"
+    assert message["Subject"] == "IMT Mines Alès : 15e (+6 places) au Classement des écoles d'ingénieurs 2026"
+    # The alert is on today's layout; its history began in the old one.
+    text = message.get_body(("plain",)).get_content()
+    assert "2020 : 33e, 2021 : 27e, 2025 : 21e, 2026 : 15e" in text
+    assert "points sur 119" in text and "rangs déduits de l'ordre de la liste" in text
+    assert "(palmares-table)" in result.stdout

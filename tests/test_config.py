@@ -53,9 +53,12 @@ def test_shipped_config_loads():
     assert config.school.slug is None
     assert config.school.aliases == ()
     assert len(config.rankings) == 1
-    assert config.rankings[0].name == "Palmarès général des écoles d'ingénieurs"
-    assert config.rankings[0].url == LIST_URL
-    assert "#" not in config.rankings[0].url
+    assert config.rankings[0].name == "Classement des écoles d'ingénieurs"
+    # Today's site is the default, read by whichever built-in layout fits.
+    assert config.rankings[0].url == "https://www.letudiant.fr/classements/classement-des-ecoles-d-ingenieurs.html"
+    assert config.rankings[0].layout is None and config.layouts == ()
+    # The busy season covers November to February by default.
+    assert config.schedule.season is not None and config.schedule.season.months == (11, 12, 1, 2)
     assert config.email.to == ("communication@example.org",)
     assert config.email.from_ == "watcher@example.org"
     assert (config.email.smtp_host, config.email.smtp_port, config.email.starttls) == ("localhost", 25, None)

@@ -263,3 +263,19 @@ def test_no_chart_no_img(imt: Alert) -> None:
     assert "<img" not in html.get_content()
     assert "cid:" not in html.get_content()
     assert [p.get_content_type() for p in message.walk()] == ["multipart/alternative", "text/plain", "text/html"]
+
+
+def test_a_criterion_and_its_score_on_10_are_named_once_in_the_paragraph(imt: Alert) -> None:
+    from dataclasses import replace
+
+    from watcher.model import SCORE_SUFFIX, IndicatorChange
+
+    changes = (
+        IndicatorChange("Salaire à la sortie", "40 500 €", "41 000 €", 1),
+        IndicatorChange("Salaire à la sortie" + SCORE_SUFFIX, "7,5/10", "8/10", 1),
+        IndicatorChange("Forums entreprises" + SCORE_SUFFIX, "6/10", "7/10", 1),  # no raw value changed: kept
+    )
+    told = prose(replace(imt, indicators=changes))
+    assert "salaire à la sortie (40 500 € → 41 000 €)" in told.progressed
+    assert not any(p.startswith("salaire à la sortie (note") for p in told.progressed)
+    assert "forums entreprises (note sur 10) (6/10 → 7/10)" in told.progressed

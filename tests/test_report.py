@@ -4,9 +4,7 @@ read as HTML and then rendered by a real headless Chromium."""
 from __future__ import annotations
 
 import base64
-import os
 import re
-import shutil
 import struct
 import subprocess
 from collections.abc import Callable
@@ -237,30 +235,6 @@ def test_render_report_escapes_the_school_and_every_row() -> None:
 
 
 # --- A real browser --------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def chromium() -> str:
-    """Debian's chromium, installed with apt-get when missing (as root); a clear failure when impossible."""
-    found = shutil.which("chromium")
-    if found:
-        return found
-    if not hasattr(os, "geteuid") or os.geteuid() != 0:
-        pytest.fail("chromium is not installed and the tests are not run as root: run `apt-get install -y chromium`")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium"]):
-        try:
-            done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1500, check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            pytest.fail(f"cannot install chromium: `{' '.join(command)}` failed: {exc}")
-        if done.returncode != 0:
-            pytest.fail(
-                f"cannot install chromium: `{' '.join(command)}` exited {done.returncode}:\n{done.stderr[-2000:]}"
-            )
-    found = shutil.which("chromium")
-    if not found:
-        pytest.fail("apt-get installed chromium but no `chromium` command is on the PATH")
-    return found
 
 
 def headless(chromium: str, profile: Path, *args: str) -> subprocess.CompletedProcess[bytes]:

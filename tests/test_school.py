@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -138,3 +139,96 @@ def test_an_indicator_with_no_better_direction_is_never_called_progress() -> Non
     new = replace(new, indicators=tuple(more if i is women else i for i in new.indicators), content_hash="")
     (change,) = indicator_changes(old, new)
     assert (change.label, change.old, change.new, change.direction) == ("Part de femmes", "29 %", "35 %", 0)
+
+
+DIRECTORY_URL = (
+    "https://www.letudiant.fr/etudes/annuaire-enseignement-superieur/etablissement/"
+    "etablissement-imt-mines-ales-1234.html"
+)
+
+
+def directory_page(name: str, url: str = DIRECTORY_URL, content: bytes | None = None):
+    content = fixture(f"directory/{name}.html") if content is None else content
+    return parse_school_page(content, url, slug="imt-mines-ales", edition=2026, fetched_at=AT)
+
+
+def test_directory_page_is_read_whole() -> None:
+    school = directory_page("imt-mines-ales-2026")
+    assert school.name == "IMT Mines Alès"
+    assert len(school.indicators) == 40  # 20 criteria, each with its score on 10
+    assert [i.section for i in school.indicators[::2]].count("Ouverture internationale") == 4
+    by_label = {i.label: i for i in school.indicators}
+    salary = by_label["Salaire à la sortie"]
+    assert salary.section == "Insertion professionnelle"
+    assert (salary.value.kind, salary.value.text, salary.value.low, salary.value.unit) == (
+        "number",
+        "41 000 €",
+        41000.0,
+        "€",
+    )
+    score = by_label["Salaire à la sortie (note sur 10)"]
+    assert (score.section, score.value.kind, score.value.text, score.value.low) == (
+        "Insertion professionnelle",
+        "number",
+        "8/10",
+        8.0,
+    )
+    assert by_label["Insertion à deux mois"].value.kind == "percent"
+    assert by_label["Réputation internationale"].value.low == 6.4
+
+
+def test_directory_changes_between_editions_say_progress_or_decline() -> None:
+    changes = {
+        c.label: (c.old, c.new, c.direction)
+        for c in indicator_changes(directory_page("imt-mines-ales-2025"), directory_page("imt-mines-ales-2026"))
+    }
+    assert changes == {
+        "Salaire à la sortie": ("40 500 €", "41 000 €", 1),
+        "Salaire à la sortie (note sur 10)": ("7,5/10", "8/10", 1),
+        "Insertion à deux mois": ("88 %", "86 %", -1),
+        "Insertion à deux mois (note sur 10)": ("8,5/10", "8/10", -1),
+        "Délai moyen d'accès au premier emploi": ("1,2 mois", "1,5 mois", -1),  # longer is worse
+        "Réputation internationale": ("NC", "6,4", 0),  # newly given: not comparable
+        "Part de femmes": ("27 %", "29 %", 0),  # no better direction
+    }
+
+
+def test_a_peer_directory_page_is_read_and_compared() -> None:
+    old, new = directory_page("imt-mines-albi-2025"), directory_page("imt-mines-albi-2026")
+    assert new.name == "IMT Mines Albi"
+    changes = {c.label: c.direction for c in indicator_changes(old, new)}
+    assert changes["Frais de scolarité"] == -1  # dearer is worse
+    assert changes["Frais de scolarité (note sur 10)"] == -1
+    assert changes["Salaire à la sortie"] == -1
+
+
+@pytest.mark.parametrize("url", [DIRECTORY_URL, "https://x/imt-mines-ales.html"])
+def test_a_directory_page_without_criteria_is_refused(url: str) -> None:
+    with pytest.raises(ParseRefused, match=r"ranking criteria .* not found.*\[fetch\] browser = true"):
+        directory_page("refused-no-criteria", url)
+
+
+def test_empty_ranking_sections_are_refused_not_read_as_no_indicators() -> None:
+    html = fixture("directory/imt-mines-ales-2026.html").decode()
+    html = re.sub(r'<div class="criterion-row.*?\n</div>', "", html, flags=re.DOTALL)
+    html = re.sub(r'<link rel="canonical"[^>]*>', "", html)
+    assert "criterion-row" not in html and 'id="etablissement-425-criteria"' in html
+    with pytest.raises(ParseRefused, match=r"ranking criteria .* not found.*browser"):
+        directory_page("", "https://x/imt-mines-ales.html", html.encode())
+
+
+def test_a_half_read_criterion_refuses_the_directory_page() -> None:
+    html = fixture("directory/imt-mines-ales-2026.html").decode()
+    html = html.replace('<div class="tw-w-28 tw-text-right tw-text-gray-700">15,2</div>', "", 1)
+    with pytest.raises(ParseRefused, match=r"Excellence académique.* no raw value"):
+        directory_page("", content=html.encode())
+
+
+def test_a_page_of_neither_layout_is_refused() -> None:
+    html = b"""<!DOCTYPE html><html><body><h1>Annuaire</h1><div id="search-criteria">
+    <div class="criterion-row"><span class="tw-font-medium">Ville</span><div class="tw-text-right">Albi</div></div>
+    </div></body></html>"""  # a "-criteria" block that is not the ranking (no section number)
+    with pytest.raises(ParseRefused, match="not a school page"):
+        directory_page("", "https://x/annuaire.html", html)
+    with pytest.raises(ParseRefused, match="not a school page"):
+        directory_page("palmares-general-2020", "https://x/palmares.html", fixture("palmares-general-2020.html"))

@@ -64,10 +64,21 @@ class RunResult:
 
 
 def read_list(
-    fetcher: Fetcher, first: Page, max_pages: int, layouts: tuple[Layout, ...], layout: str | None = None
+    fetcher: Fetcher,
+    first: Page,
+    max_pages: int,
+    layouts: tuple[Layout, ...],
+    layout: str | None = None,
+    *,
+    pages: list[Page] | None = None,
+    browser: bool = False,
 ) -> tuple[list[Page], list[ListPage]]:
-    """Parse the first page, then every page its pagination or next links show, until the list ends."""
-    pages = [first]
+    """Parse the first page, then every page its pagination or next links show, until the list ends.
+
+    `pages` receives each page as it is fetched, so a caller keeps them even when the list is refused.
+    """
+    pages = pages if pages is not None else []
+    pages.append(first)
     parsed = [parse_list_page(first.content, first.url, encoding=first.encoding, layouts=layouts, layout=layout)]
     while (url := next_to_read(parsed)) is not None:
         if url in {p.url for p in pages} or len(pages) >= max_pages:
@@ -76,7 +87,7 @@ def read_list(
                 url=first.url,
             )
         try:
-            page = fetcher.get(url)
+            page = fetcher.get(url, browser=browser)
         except FetchError as exc:
             raise FetchError(
                 f"page {len(pages) + 1} of the list could not be fetched, so the list was not read whole "
@@ -98,8 +109,12 @@ def read_list(
     return pages, parsed
 
 
-def _fetch_changed(fetcher: Fetcher, store: Store, url: str, previous: Snapshot | None) -> Page | None:
+def _fetch_changed(
+    fetcher: Fetcher, store: Store, url: str, previous: Snapshot | None, browser: bool = False
+) -> Page | None:
     """The first page, or None when every page of the list answered 304 Not Modified."""
+    if browser:  # a rendered page cannot be asked for conditionally
+        return fetcher.get(url, browser=True)
     first = fetcher.get(url, store.validators(url) if previous else None)
     if not first.not_modified:
         return first
@@ -134,7 +149,8 @@ def _read_school_pages(
         url = row.link or school_page_url(ranking.url, row.slug)
         latest = store.latest_school_page(row.slug)
         try:
-            page = fetcher.get(url, store.validators(url) if latest else None)
+            browser = config.uses_browser(ranking)
+            page = fetcher.get(url, None if browser or not latest else store.validators(url), browser=browser)
             if page.not_modified:
                 continue
             parsed = parse_school_page(
@@ -176,9 +192,12 @@ def _observe(
     snapshot: Snapshot | None = None
     validators: tuple[Validators, ...] = ()
     try:
-        first = _fetch_changed(fetcher, store, ranking.url, previous)
+        browser = config.uses_browser(ranking)
+        first = _fetch_changed(fetcher, store, ranking.url, previous, browser)
         if first is not None:
-            pages, parsed = read_list(fetcher, first, config.fetch.max_pages, config.site_layouts, ranking.layout)
+            pages, parsed = read_list(
+                fetcher, first, config.fetch.max_pages, config.site_layouts, ranking.layout, browser=browser
+            )
             min_rows = max(MIN_ROWS, previous.count // 2) if previous else MIN_ROWS
             snapshot = assemble(parsed, ranking=ranking.name, fetched_at=fetched_at, min_rows=min_rows)
             validators = tuple(p.validators for p in pages)

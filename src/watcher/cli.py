@@ -22,6 +22,7 @@ COMMANDS = {
     "history": "print the watched school's rank in each edition of each ranking",
     "parse": "print what the parser reads from saved list pages (to check a page by hand)",
     "demo": "run the whole pipeline offline on the bundled fixture pages; needs no config",
+    "capture": "save every page of a ranking (and the watched schools' pages) with their headers, to hand over",
     "import": "load saved pages (files, or an archived URL) of a list as the snapshot of a past edition",
     "report": "write a self-contained HTML report: history chart, neighbourhood, peers, criteria, sources",
     "daemon": "run checks on the schedule of [schedule], in the foreground, until SIGTERM or Ctrl-C",
@@ -44,9 +45,14 @@ def _parser() -> argparse.ArgumentParser:
     history.add_argument("--format", choices=("table", "csv", "json"), default="table")
     history.add_argument("--chart", type=Path, metavar="FILE.png", help="also draw the rank by edition as a PNG")
     parse = sub.add_parser("parse", help=COMMANDS["parse"], description=COMMANDS["parse"])
-    parse.add_argument("files", nargs="+", type=Path, metavar="FILE", help="saved page(s) of one list, in order")
+    parse.add_argument(
+        "files", nargs="+", type=Path, metavar="FILE", help="saved page(s) of one list, in order, or a capture folder"
+    )
     parse.add_argument("--url", help="the URL the first page was saved from (default: the file itself)")
     parse.add_argument("--layout", metavar="NAME", help="read with this layout only (built-in or from the config)")
+    cap = sub.add_parser("capture", help=COMMANDS["capture"], description=COMMANDS["capture"])
+    cap.add_argument("url", help="the list's first page, e.g. https://www.letudiant.fr/classements/….html")
+    cap.add_argument("folder", type=Path, metavar="DIR", help="the folder to write (capture.json and the pages)")
     demo = sub.add_parser("demo", help=COMMANDS["demo"], description=COMMANDS["demo"])
     demo.add_argument("--output", type=Path, default=Path("demo-output"), help="folder for the database and .eml")
     imp = sub.add_parser("import", help=COMMANDS["import"], description=COMMANDS["import"])
@@ -231,6 +237,7 @@ def cmd_history(args: argparse.Namespace) -> int:
 def cmd_parse(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
+    from .capture import is_capture, parse_capture
     from .config import default_path
     from .french import number, ordinal
     from .layouts import assemble, builtin_layouts, read_saved
@@ -238,15 +245,18 @@ def cmd_parse(args: argparse.Namespace) -> int:
     # The config's own [[layouts]] are tried too, so an operator can write one and try it here.
     path = args.config or default_path()
     layouts = _config(args).site_layouts if args.config or path.exists() else builtin_layouts()
-    contents = []
-    for file in args.files:
-        try:
-            contents.append(file.read_bytes())
-        except OSError as exc:
-            print(f"error: cannot read {file}: {exc.strerror}", file=sys.stderr)
-            return 2
-    uris = [file.resolve().as_uri() for file in args.files]
-    pages = read_saved(contents, uris, first_url=args.url, layouts=layouts, layout=args.layout)
+    if len(args.files) == 1 and is_capture(args.files[0]):
+        pages = parse_capture(args.files[0], layouts=layouts)
+    else:
+        contents = []
+        for file in args.files:
+            try:
+                contents.append(file.read_bytes())
+            except OSError as exc:
+                print(f"error: cannot read {file}: {exc.strerror}", file=sys.stderr)
+                return 2
+        uris = [file.resolve().as_uri() for file in args.files]
+        pages = read_saved(contents, uris, first_url=args.url, layouts=layouts, layout=args.layout)
     snapshot = assemble(pages, ranking="(parse)", fetched_at=datetime.now(UTC))
     how = "derived from the list order (the page shows none)" if snapshot.ranks_derived else "as published"
     print(
@@ -263,6 +273,20 @@ def cmd_parse(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_capture(args: argparse.Namespace) -> int:
+    from .capture import capture
+    from .fetch import Fetcher
+
+    cfg = _config(args)
+    with Fetcher(cfg.fetch, cfg.contact) as fetcher:
+        saved, refused = capture(args.url, args.folder, config=cfg, fetcher=fetcher)
+    print(f"{saved} page(s) saved in {args.folder} (the list of pages and their headers: {args.folder}/capture.json)")
+    if refused:
+        print(f"note: the list could not be read whole, so what was fetched is saved as it is: {refused}")
+        return 1
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
@@ -273,6 +297,7 @@ HANDLERS = {
     "check": cmd_check,
     "history": cmd_history,
     "parse": cmd_parse,
+    "capture": cmd_capture,
     "demo": cmd_demo,
     "import": cmd_import,
     "report": cmd_report,

@@ -61,6 +61,7 @@ class RankingConfig(_Section):
     name: Annotated[str, Field(min_length=1)]
     url: str
     layout: str | None = None  # read this ranking with this layout only (default: whichever fits the page)
+    browser: bool | None = None  # render its pages with headless Chromium (default: [fetch] browser)
 
     @field_validator("url")
     @classmethod
@@ -158,7 +159,9 @@ class ScheduleConfig(_Section):
     every: Duration | None = None
     timezone: Annotated[str, AfterValidator(_timezone)] = "Europe/Paris"
     jitter_seconds: Annotated[float, Field(ge=0)] | None = None  # default: a tenth of the interval, at most 60 s
-    season: SeasonConfig | None = None
+    # L'Étudiant publishes between November and February (December up to the 2021 edition, January–February
+    # since): check hourly in the daytime then.
+    season: SeasonConfig | None = SeasonConfig(months=(11, 12, 1, 2), every="1h", hours="7-21")
 
     @model_validator(mode="after")
     def _one_rhythm(self) -> ScheduleConfig:
@@ -187,6 +190,7 @@ class FetchConfig(_Section):
     max_retry_after_seconds: Annotated[float, Field(ge=0)] = 120.0  # longer Retry-After: give up until next check
     max_pages: Annotated[int, Field(ge=1, le=100)] = 20
     respect_robots_txt: bool = True
+    browser: bool = False  # render pages with headless Chromium, for content that needs script to appear
 
 
 class Config(_Section):
@@ -227,6 +231,10 @@ class Config(_Section):
                     f"the layouts are: {', '.join(sorted(known))}"
                 )
         return self
+
+    def uses_browser(self, ranking: RankingConfig) -> bool:
+        """Whether a ranking's pages are rendered by a browser: its own setting, else [fetch] browser."""
+        return ranking.browser if ranking.browser is not None else self.fetch.browser
 
     @property
     def site_layouts(self) -> tuple[Layout, ...]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,11 +16,10 @@ from typing import cast
 
 from .model import EMAIL_POLICY
 
-LIST_PATH = (
-    "/palmares/liste-profils/palmares-des-ecoles-d-ingenieurs/palmares-general-des-ecoles-d-ingenieurs/home.html"
-)
-SCHOOL_PATH = "/palmares/palmares-des-ecoles-d-ingenieurs/"
-RANKING = "Palmarès général des écoles d'ingénieurs"
+LIST_PATH = "/classements/classement-des-ecoles-d-ingenieurs.html"
+DIRECTORY_PATH = "/etudes/annuaire-enseignement-superieur/etablissement/"
+RANKING = "Classement des écoles d'ingénieurs"
+LIVE = b"https://www.letudiant.fr"
 
 
 def fixtures_dir() -> Path:
@@ -29,27 +29,32 @@ def fixtures_dir() -> Path:
 
 
 class FixtureSite:
-    """A tiny L'Étudiant stand-in: serves one edition of the general list, with ETags and page 2."""
+    """A tiny L'Étudiant stand-in: one edition of today's list (nine pages) and the schools' directory pages.
+
+    The saved pages link to the live site; they are served with those links pointed at this server.
+    """
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.edition = 2020
+        self.edition = 2025
+        self.base = ""
         self.requests: list[str] = []
 
     def body(self, path: str) -> bytes | None:
         if path == "/robots.txt":
             return b"User-agent: *\nAllow: /\n"
-        if path == LIST_PATH:
-            return (self.folder / f"palmares-general-{self.edition}.html").read_bytes()
-        if path.startswith(SCHOOL_PATH):
-            school = (
-                self.folder / "school" / f"{path.removeprefix(SCHOOL_PATH).removesuffix('.html')}-{self.edition}.html"
-            )
-            return school.read_bytes() if school.exists() else None
-        if path == LIST_PATH + "?page=2":
-            page2 = self.folder / f"palmares-general-{self.edition}-page2.html"
-            return page2.read_bytes() if page2.exists() else None
-        return None
+        page = None
+        if path.startswith(LIST_PATH):
+            number = path.removeprefix(LIST_PATH).removeprefix("?page=") or "1"
+            suffix = "" if number == "1" else f"-page{number}"
+            page = self.folder / "classements" / f"classement-{self.edition}{suffix}.html"
+        elif path.startswith(DIRECTORY_PATH):
+            # etablissement-imt-mines-ales-3069.html → directory/imt-mines-ales-<edition>.html
+            name = re.sub(r"^etablissement-|-\d+\.html$", "", path.removeprefix(DIRECTORY_PATH))
+            page = self.folder / "directory" / f"{name}-{self.edition}.html"
+        if page is None or not page.is_file():
+            return None
+        return page.read_bytes().replace(LIVE, self.base.encode())
 
     @contextmanager
     def serve(self) -> Iterator[str]:
@@ -84,15 +89,16 @@ class FixtureSite:
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
+        self.base = f"http://127.0.0.1:{server.server_address[1]}"
         try:
-            yield f"http://127.0.0.1:{server.server_address[1]}"
+            yield self.base
         finally:
             server.shutdown()
             server.server_close()
 
 
 def run_demo(output: Path) -> int:
-    """Baseline on the 2020 list, then the 2021 list (split over two pages) arrives: one alert, saved as .eml."""
+    """Past palmarès imported, a baseline on the 2025 classement, then the 2026 one arrives: one alert, as .eml."""
     from . import config
     from .check import run_check
     from .cli import print_run
@@ -113,7 +119,7 @@ def run_demo(output: Path) -> int:
             {
                 "database": str(database),
                 "school": {"name": "IMT Mines Alès", "peers": ["IMT Mines Albi", "Mines Saint-Étienne"]},
-                "rankings": [{"name": RANKING, "url": base + LIST_PATH + "#indicateurs=900716,900717"}],
+                "rankings": [{"name": RANKING, "url": base + LIST_PATH}],
                 "email": {"to": ["communication@example.org"], "from": "watcher@example.org"},
                 "fetch": {"delay_seconds": 0, "backoff_seconds": 0.1},
             },
@@ -123,14 +129,22 @@ def run_demo(output: Path) -> int:
         store = Store.open(cfg.database)
         mailer = FileMailer(output)
         with Fetcher(cfg.fetch, cfg.contact) as fetcher:
-            print("0. `watcher import`: a saved copy of the 2019 list completes the history.")
-            saved = str(site.folder / "palmares-general-2019.html")
-            past, _ = import_pages([saved], edition=2019, ranking=RANKING, config=cfg, store=store, fetcher=fetcher)
-            print(f"Imported {RANKING}, edition 2019: {past.count} schools.")
+            print("0. `watcher import`: saved copies of the 2020 and 2021 palmarès (the site's old layout) start")
+            print("   the history.")
+            for year, pages in (
+                (2020, ["palmares-general-2020.html"]),
+                (2021, ["palmares-general-2021.html", "palmares-general-2021-page2.html"]),
+            ):
+                saved = [str(site.folder / name) for name in pages]
+                past, _ = import_pages(saved, edition=year, ranking=RANKING, config=cfg, store=store, fetcher=fetcher)
+                print(f"Imported {RANKING}, edition {year}: {past.count} schools ({past.layout}).")
             steps = (
-                (2020, "1. The site shows the 2020 list: the first check records it as the baseline."),
-                (2021, "2. L'Étudiant publishes the 2021 list (two pages): the check reads both and alerts."),
-                (2021, "3. Nothing changed since: the server answers 304 Not Modified, nothing is parsed."),
+                (
+                    2025,
+                    "1. The site shows the 2025 classement (nine pages): the first check records it as the baseline.",
+                ),
+                (2026, "2. L'Étudiant publishes the 2026 classement: the check reads its nine pages and alerts."),
+                (2026, "3. Nothing changed since: the server answers 304 Not Modified, nothing is parsed."),
             )
             for edition, title in steps:
                 site.edition = edition

@@ -35,6 +35,7 @@ class Page:
     content: bytes
     encoding: str | None
     validators: Validators
+    headers: tuple[tuple[str, str], ...] = ()  # the response's headers, as received (for `watcher capture`)
 
     @property
     def not_modified(self) -> bool:
@@ -105,8 +106,11 @@ class Fetcher:
         log, self.log = self.log, []
         return log
 
-    def get(self, url: str, validators: Validators | None = None) -> Page:
-        """GET a page, conditionally when validators are known; raise `FetchError` when it cannot be had."""
+    def get(self, url: str, validators: Validators | None = None, *, browser: bool = False) -> Page:
+        """GET a page, conditionally when validators are known; raise `FetchError` when it cannot be had.
+
+        With `browser`, the page is rendered by headless Chromium instead (for content drawn by script).
+        """
         url = strip_fragment(url)
         if self.config.respect_robots_txt and not self._allowed(url):
             raise FetchError(
@@ -115,6 +119,8 @@ class Fetcher:
                 "if you have the site's permission.",
                 url=url,
             )
+        if browser:
+            return self._render(url)
         headers = {}
         if validators and validators.etag:
             headers["If-None-Match"] = validators.etag
@@ -207,6 +213,7 @@ class Fetcher:
                     content=body,
                     encoding=response.charset_encoding,
                     validators=Validators(url, response.headers.get("ETag"), response.headers.get("Last-Modified")),
+                    headers=tuple(response.headers.items()),
                 )
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc or 'no detail'}"
@@ -227,6 +234,31 @@ class Fetcher:
                 )
             )
         return page
+
+    def _render(self, url: str) -> Page:
+        from .browser import render  # a subprocess, only for rankings that need it
+
+        self._wait_turn(urlsplit(url).netloc)
+        started, t0 = datetime.now(UTC), time.perf_counter()
+        content, error = b"", None
+        try:
+            content = render(url, user_agent=self.user_agent, timeout=max(self.config.timeout_seconds, 30.0))
+        except FetchError as exc:
+            error = str(exc)
+            raise
+        finally:
+            self.log.append(
+                FetchLog(
+                    url=url,
+                    started_at=started,
+                    status=None if error else 200,
+                    bytes=len(content),
+                    duration_ms=round((time.perf_counter() - t0) * 1000),
+                    outcome="failed" if error else "fetched",
+                    error=error,
+                )
+            )
+        return Page(url=url, status=200, content=content, encoding="utf-8", validators=Validators(url, None, None))
 
     def _read_capped(self, response: httpx.Response, url: str) -> bytes:
         cap = self.config.max_bytes

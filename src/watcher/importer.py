@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from .capture import captured_at, is_capture, parse_capture
 from .check import read_list
 from .config import Config
 from .errors import ConfigError, ParseRefused
@@ -45,6 +46,9 @@ def import_pages(
             raise ConfigError("Give one URL: the next pages of an online list are followed from the first one.")
         _, pages = read_list(fetcher, fetcher.get(sources[0]), config.fetch.max_pages, config.site_layouts)
         when = datetime.now(UTC)
+    elif len(sources) == 1 and is_capture(Path(sources[0])):
+        pages = parse_capture(Path(sources[0]), layouts=config.site_layouts)
+        when = captured_at(Path(sources[0]))
     else:
         pages, when = _read_files([Path(s) for s in sources], config.site_layouts)
         if pages[-1].next_url:

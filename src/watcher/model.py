@@ -220,6 +220,10 @@ class Value:
         return self.low if self.low is not None else self.high
 
 
+# The directory page's score of a criterion on 10, stored as an indicator beside its raw value.
+SCORE_SUFFIX = " (note sur 10)"
+
+
 @dataclass(frozen=True, slots=True)
 class Indicator:
     section: str | None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .french import number, ordinal, places
-from .model import Alert, Row, Standing
+from .model import SCORE_SUFFIX, Alert, Row, Standing
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +64,11 @@ def _criteria(alert: Alert, sign: int) -> tuple[str, ...]:
                 out.append(
                     f"{label.lower()} ({'+' if delta > 0 else ''}{number(delta)} point{'s' if abs(delta) >= 2 else ''})"
                 )
+    raw = {change.label for change in alert.indicators}
     for change in alert.indicators:
+        # A criterion's score on 10 is told once, with its raw value, in the paragraph (the email lists both).
+        if change.label.endswith(SCORE_SUFFIX) and change.label.removesuffix(SCORE_SUFFIX) in raw:
+            continue
         if change.direction == sign:
             out.append(f"{change.label[0].lower()}{change.label[1:]} ({change.old} → {change.new})")
     return tuple(out)

@@ -1,8 +1,22 @@
-"""A school's own palmarès page → typed indicators, and what changed between two editions. Pure.
+"""A school's own page → typed indicators, and what changed between two editions. Pure.
 
-The page (README, "What happens in a check"): the name in h1.c-hero__etablissement__info__name, then a
-table whose indicator rows hold td.c-pmd-table__name > a.c-pmd-flex__item (the label) and
-td.c-pmd-table__value > span.u-typo-strong (the value); other rows are section headings.
+Two layouts are read:
+
+- The palmarès school page (README, "What happens in a check"): the name in
+  h1.c-hero__etablissement__info__name, then a table whose indicator rows hold td.c-pmd-table__name >
+  a.c-pmd-flex__item (the label) and td.c-pmd-table__value > span.u-typo-strong (the value); other rows
+  are section headings.
+- The directory page that replaced it in 2023
+  (…/etudes/annuaire-enseignement-superieur/etablissement/etablissement-<slug>-<id>.html).
+  Certain (two public scrapers agree): the ranking is made of sections div[id$="425-criteria"] …
+  div[id$="431-criteria"], titled by div[id$="425-header"] h2 …; each criterion is a div.criterion-row
+  holding its label (span.tw-font-medium), its score on 10 (div.tw-bg-ranking-green, "8,5/10" or "8,5")
+  and its raw value (div.tw-text-right: "15,2", "36 %", "41 000 €", "NC").
+  Unknown: the prefix before the section number (any `<digits>-criteria` id is taken); where the school's
+  name is (the first h1 is taken); whether the criteria need script to appear (a directory page without
+  them is refused, never read as "no indicators"); whether the page has a canonical link (used, with the
+  address and empty sections, only to tell such a page from an unrelated one); whether higher scores on 10
+  always mean better (assumed: they are a ranking's points).
 """
 
 from __future__ import annotations
@@ -15,7 +29,7 @@ from bs4 import BeautifulSoup, SoupStrainer, Tag
 
 from .errors import ParseRefused
 from .layouts import french_number
-from .model import Indicator, IndicatorChange, SchoolPage, Value, normalize_name
+from .model import SCORE_SUFFIX, Indicator, IndicatorChange, SchoolPage, Value, normalize_name
 
 _NOT_GIVEN = {"nc", "n c", "non concerne", "non communique", "non communiquee", "nd", "non disponible", ""}
 _PERCENT = re.compile(r"^\s*([-+−]?\d[\d\s\u202f\xa0]*(?:[.,]\d+)?)\s*%\s*$")
@@ -28,10 +42,18 @@ _QUANTITY = re.compile(r"^\s*([-+−]?\d[\d\s\u202f\xa0]*(?:[.,]\d+)?)\s*([^\d\s
 _HIGHER_IS_BETTER = (
     "salaire", "publication", "chaire", "docteur", "hdr", "poste a l etranger", "cdi", "start up",
     "boursier", "double diplome", "doubles diplomes", "moyenne au bac", "poursuite en these", "reussite",
-    "etudiants etrangers", "insertion", "taux net d emploi",
+    "etudiants etrangers", "insertion", "taux net d emploi", "poste a l international",
 )  # fmt: skip
 _LOWER_IS_BETTER = ("delai", "taux d echec", "frais de scolarite")
 MIN_INDICATORS = 5
+_DIRECTORY_PATH = "/annuaire-enseignement-superieur/etablissement/"
+# Numbered ids only: a directory can have other "-criteria" blocks (search filters) that are not the ranking.
+_SECTION_ID = re.compile(r"\d+-(?:criteria|header)$")
+_CRITERIA_ID = re.compile(r"\d+-criteria$")
+_SCORE = "div.tw-bg-ranking-green"
+# The value cell may be right-aligned like the score, and the value may be bold like the label: exclude each.
+_LABEL = "span.tw-font-medium:not(div.tw-bg-ranking-green *, div.tw-text-right *)"
+_RAW = "div.tw-text-right:not(.tw-bg-ranking-green)"
 
 
 def _amount(text: str) -> tuple[float | None, str | None]:
@@ -77,12 +99,13 @@ def _text(tag: Tag) -> str:
 def parse_school_page(
     content: bytes, url: str, *, slug: str, edition: int, fetched_at: datetime, encoding: str | None = None
 ) -> SchoolPage:
-    """Read a school page, or refuse it when it does not look like one."""
-    # Only the name and the tables matter: building the rest of the page's tree (menus, footer) would double the time.
-    soup = BeautifulSoup(content, "lxml", from_encoding=encoding, parse_only=SoupStrainer(["h1", "table"]))
+    """Read a school page (palmarès or directory layout), or refuse it when it does not look like one."""
+    # Only the name, the tables and the canonical link matter: building the rest of the page's tree (menus,
+    # footer) would double the time.
+    soup = BeautifulSoup(content, "lxml", from_encoding=encoding, parse_only=SoupStrainer(["h1", "table", "link"]))
     heading = soup.select_one("h1.c-hero__etablissement__info__name")
     if heading is None:
-        raise ParseRefused("no school name (h1.c-hero__etablissement__info__name): not a school page", url=url)
+        return _directory_page(content, url, soup, slug, edition, fetched_at, encoding)
     indicators: list[Indicator] = []
     section: str | None = None
     for tr in soup.select("table.c-pmd-table tr"):
@@ -101,10 +124,77 @@ def parse_school_page(
     return SchoolPage(slug, url, _text(heading), tuple(indicators), fetched_at, edition)
 
 
+def _directory_page(
+    content: bytes, url: str, head: BeautifulSoup, slug: str, edition: int, fetched_at: datetime, encoding: str | None
+) -> SchoolPage:
+    # A second pass, kept to the ranking's sections: the first one's strainer dropped every div.
+    soup = BeautifulSoup(content, "lxml", from_encoding=encoding, parse_only=SoupStrainer(id=_SECTION_ID))
+    indicators, criteria = _criteria(soup, url)
+    if not criteria:
+        canonical = head.select_one('link[rel~="canonical"][href]')
+        hints = (url, str(canonical.get("href")) if canonical else "")
+        if soup.find("div", id=_SECTION_ID) is not None or any(_DIRECTORY_PATH in hint for hint in hints):
+            raise ParseRefused(
+                'the ranking criteria (div.criterion-row in div[id$="-criteria"]) were not found on the school\'s '
+                "directory page: they may be drawn by script; try [fetch] browser = true",
+                url=url,
+            )
+        raise ParseRefused(
+            "neither a palmarès school page (no h1.c-hero__etablissement__info__name) nor a directory page "
+            "(no ranking criteria): not a school page",
+            url=url,
+        )
+    heading = head.find("h1")
+    name = _text(heading) if isinstance(heading, Tag) else ""
+    if not name:
+        raise ParseRefused("no school name (h1) on the directory page: its layout has changed", url=url)
+    if criteria < MIN_INDICATORS:
+        raise ParseRefused(f"only {criteria} criteria read on the directory page: its layout has changed", url=url)
+    return SchoolPage(slug, url, name, tuple(indicators), fetched_at, edition)
+
+
+def _criteria(soup: BeautifulSoup, url: str) -> tuple[list[Indicator], int]:
+    """The directory page's criteria, each followed by its score on 10; and how many criteria were read."""
+    indicators: list[Indicator] = []
+    titles: dict[str, str | None] = {}
+    criteria = 0
+    for row in soup.select("div.criterion-row"):
+        # The nearest section, so that a section nested in another (unknown) does not read its rows twice.
+        box = row.find_parent("div", id=_CRITERIA_ID)
+        if box is None:
+            continue
+        box_id = str(box.get("id"))
+        if box_id not in titles:
+            header = soup.find("div", id=box_id.removesuffix("criteria") + "header")
+            title = header.find("h2") if isinstance(header, Tag) else None
+            titles[box_id] = (_text(title) or None) if isinstance(title, Tag) else None
+        section = titles[box_id]
+        label_cell, raw_cell = row.select_one(_LABEL), row.select_one(_RAW)
+        if label_cell is None or raw_cell is None or not _text(label_cell):
+            # A half-read row would silently drop an indicator from the comparison: refuse instead.
+            missing = "label (span.tw-font-medium)" if raw_cell is not None else "raw value (div.tw-text-right)"
+            raise ParseRefused(
+                f"a criterion of section {section or box_id!r} has no {missing}: the directory page's layout "
+                "has changed",
+                url=url,
+            )
+        label = _text(label_cell)
+        indicators.append(Indicator(section, label, parse_value(_text(raw_cell))))
+        criteria += 1
+        if (score_cell := row.select_one(_SCORE)) is not None:
+            text = _text(score_cell)
+            score = french_number(text)
+            value = Value("number", text, score) if score is not None else parse_value(text)
+            indicators.append(Indicator(section, label + SCORE_SUFFIX, value))
+    return indicators, criteria
+
+
 def _direction(label: str, old: Value, new: Value) -> int:
     before, after = old.magnitude, new.magnitude
     if before is None or after is None or old.kind != new.kind or before == after:
         return 0
+    if label.endswith(SCORE_SUFFIX):  # a ranking's points: more is better, whatever the criterion measures
+        return 1 if after > before else -1
     folded = f" {normalize_name(label)} "
     if any(f" {word}" in folded for word in _HIGHER_IS_BETTER):
         return 1 if after > before else -1
