@@ -13,7 +13,7 @@ from pytest_httpserver import HTTPServer
 
 from watcher.cli import main
 
-from .conftest import CLASSEMENTS_PATH, FIXTURES, Site, SmtpServer
+from .conftest import CLASSEMENTS_PATH, FIXTURES, Site, SmtpServer, classements_files
 
 RANKING = "Classement des écoles d'ingénieurs"
 
@@ -103,20 +103,27 @@ def test_an_edition_missing_its_page_7_gives_no_alert_and_exits_1(
 def test_history_runs_across_the_layout_change(
     config: Path, site: Site, smtp: SmtpServer, httpserver: HTTPServer, capsys
 ) -> None:
-    palmares = [FIXTURES / "palmares-general-2021.html", FIXTURES / "palmares-general-2021-page2.html"]
-    assert run(config, "import", *map(str, palmares), "--edition", "2021", "--ranking", RANKING) == 0
+    def imported(edition: int, *files: Path) -> None:
+        assert run(config, "import", *map(str, files), "--edition", str(edition), "--ranking", RANKING) == 0
+
+    # 2017: listed as "École des mines d'Alès", found through its page's link (the same slug in 2021).
+    imported(2017, FIXTURES / "palmares-general-2017.html")
+    imported(2021, FIXTURES / "palmares-general-2021.html", FIXTURES / "palmares-general-2021-page2.html")
+    imported(2023, *classements_files(2023))  # today's layout, nine saved pages
     assert run(config, "check") == 0
     site.classements(2026, httpserver.url_for("/"))
     assert run(config, "check") == 0
     text = smtp.inbox.messages[0].get_body(("plain",)).get_content()
-    assert "2021 : 27e, 2025 : 21e, 2026 : 15e" in text
+    assert "2017 : 51e, 2021 : 27e, 2023 : 16e ex aequo, 2025 : 21e, 2026 : 15e" in text
     capsys.readouterr()
     assert run(config, "history", "--format", "csv") == 0
     records = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
-    assert [(r["edition"], r["rank"], r["school"]) for r in records] == [
-        ("2021", "27", "IMT Mines Alès"),
-        ("2025", "21", "IMT Mines Alès"),
-        ("2026", "15", "IMT Mines Alès"),
+    assert [(r["edition"], r["rank"], r["ex_aequo"], r["school"]) for r in records] == [
+        ("2017", "51", "False", "École des mines d'Alès"),
+        ("2021", "27", "False", "IMT Mines Alès"),
+        ("2023", "16", "True", "IMT Mines Alès"),
+        ("2025", "21", "False", "IMT Mines Alès"),
+        ("2026", "15", "False", "IMT Mines Alès"),
     ]
 
 
@@ -149,3 +156,43 @@ def test_a_list_drawn_by_script_is_read_with_browser_true(
     assert (snapshot["school_count"], snapshot["layout"]) == (15, "classements-cards")
     agents = {r.headers.get("User-Agent", "") for r in site.requests if r.path == CLASSEMENTS_PATH}
     assert any(agent.startswith("watcher/") for agent in agents)  # the browser names watcher too
+
+
+REDESIGNED = """<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8">
+<title>Classement 2027 - L'Etudiant</title></head><body><main><h1>Classement 2027 des écoles d'ingénieurs</h1>
+<ol class="ranking-list">{items}</ol></main></body></html>"""
+ITEM = '<li class="ranking-item"><span class="rank">{rank}</span><h3>{name}</h3><b class="note">{note}/120</b></li>'
+
+
+def test_an_operator_layout_in_the_config_reads_a_redesigned_site(config: Path, site: Site, capsys) -> None:
+    names = [f"École {i}" for i in range(1, 20)] + ["IMT Mines Alès"]
+    items = "".join(ITEM.format(rank=i, name=n, note=115 - i) for i, n in enumerate(names, start=1))
+    site.pages = {CLASSEMENTS_PATH: REDESIGNED.format(items=items).encode()}
+    assert run(config, "check") == 1
+    refusal = capsys.readouterr().err
+    assert "no known layout fits this page" in refusal and "classements-cards: nothing matches" in refusal
+    layout = """
+[[layouts]]
+name = "classements-2027"
+match = "main .ranking-list"
+row = "li.ranking-item"
+school = "h3"
+rank = ".rank"
+total = ".note"
+edition = "h1"
+"""
+    config.write_text(config.read_text(encoding="utf-8") + layout, encoding="utf-8")
+    assert run(config, "check") == 0  # repaired by config alone
+    assert "IMT Mines Alès 20e" in capsys.readouterr().out
+    snapshot = db(config)["snapshots"].get(1)
+    assert (snapshot["layout"], snapshot["ranks_derived"], snapshot["edition"]) == ("classements-2027", 0, 2027)
+
+
+def test_saved_pages_imported_with_their_address_must_be_whole(config: Path, capsys) -> None:
+    eight = [f for f in classements_files(2024) if not f.name.endswith("page7.html")]
+    url = "https://www.letudiant.fr" + CLASSEMENTS_PATH
+    common = ["--edition", "2024", "--ranking", RANKING, "--url", url]
+    assert run(config, "import", *map(str, eight), *common) == 1  # eight of nine pages: refused
+    assert "a page of the list is missing" in capsys.readouterr().err
+    assert run(config, "import", *map(str, classements_files(2024)), *common) == 0
+    assert db(config)["snapshots"].get(1)["school_count"] == 170

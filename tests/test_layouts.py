@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -107,6 +108,18 @@ def test_declared_count_in_the_2023_introduction_is_checked():
 
 def _fields(page):
     return {name: getattr(page, name) for name in page.__dataclass_fields__}
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("classements-table-no-school-rows.html", "no school rows (empty table)"),
+        ("classements-cards-truncated.html", "the page is truncated"),
+    ],
+)
+def test_refused_variants_of_todays_layouts(name, reason):
+    with pytest.raises(ParseRefused, match=re.escape(reason)):
+        parse_list_page((FIXTURES / "refused" / name).read_bytes(), URL)
 
 
 def test_no_layout_fits_and_each_layout_says_what_it_missed():

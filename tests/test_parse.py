@@ -12,7 +12,7 @@ import pytest
 from watcher.errors import ParseRefused
 from watcher.layouts import MIN_ROWS, ListPage, assemble, french_number, parse_list_page
 
-from .conftest import fixture_pages
+from .conftest import fixture, fixture_pages
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 LIST_URL = (
@@ -176,8 +176,10 @@ def test_refused_fixture_messages(name, message):
     assert info.value.url == LIST_URL
 
 
-def test_refused_folder_holds_the_four_pages():
+def test_refused_folder_holds_a_variant_of_each_layout():
     assert sorted(p.name for p in (FIXTURES / "refused").glob("*.html")) == [
+        "classements-cards-truncated.html",
+        "classements-table-no-school-rows.html",
         "empty-table.html",
         "headers-changed.html",
         "layout-changed.html",
@@ -572,3 +574,21 @@ def test_a_school_listed_as_not_ranked_is_left_out(text):
     rows = [*schools(n=10), school(text, "École non classée", slug="ecole-nc")]
     snapshot = assemble([read(page(rows))], ranking="T", fetched_at=FETCHED)
     assert snapshot.count == 10 and "École non classée" not in {r.name for r in snapshot.rows}
+
+
+def test_fixture_2017_real_top_three_families_on_20_total_on_60():
+    snapshot = assemble(
+        [parse_list_page(fixture("palmares-general-2017.html"), LIST_URL)], ranking="P", fetched_at=FETCHED
+    )
+    assert (snapshot.edition, snapshot.count) == (2017, 168)
+    top = [(r.rank, r.name, [v for _, v in r.scores], r.total, r.group) for r in snapshot.rows[:3]]
+    assert top == [
+        (1, "École polytechnique", [20.0, 19.0, 20.0], 59.0, "A+"),
+        (2, "CentraleSupélec (diplôme Centrale)", [18.0, 19.0, 20.0], 57.0, "A+"),
+        (3, "École des ponts ParisTech", [17.0, 17.0, 20.0], 54.0, "A+"),
+    ]
+    # 2017 ranks were positions: equal totals got consecutive ranks, so they are read as published, not as ties.
+    equal = [(a, b) for a, b in zip(snapshot.rows, snapshot.rows[1:], strict=False) if a.total == b.total]
+    assert equal and all(b.rank == a.rank + 1 and not a.tied and not b.tied for a, b in equal)
+    (ales,) = [r for r in snapshot.rows if r.slug == "imt-mines-ales"]
+    assert (ales.rank, ales.name) == (51, "École des mines d'Alès")  # its name before 2017

@@ -59,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("pages", nargs="+", metavar="PAGE", help="saved page file(s) of one list in order, or one URL")
     imp.add_argument("--edition", type=int, required=True, help="the palmarès year, e.g. 2019")
     imp.add_argument("--ranking", required=True, help="the ranking's name, as in the config")
+    imp.add_argument(
+        "--url", help="the address the first saved page came from: its pagination then proves the pages whole"
+    )
     report = sub.add_parser("report", help=COMMANDS["report"], description=COMMANDS["report"])
     report.add_argument("--output", type=Path, default=Path("report.html"), help="the HTML file to write")
     for name in ("daemon", "status", "test-email"):
@@ -134,7 +137,13 @@ def cmd_import(args: argparse.Namespace) -> int:
         store = _open_store(cfg)
         try:
             snapshot, stored = import_pages(
-                args.pages, edition=args.edition, ranking=args.ranking, config=cfg, store=store, fetcher=fetcher
+                args.pages,
+                edition=args.edition,
+                ranking=args.ranking,
+                config=cfg,
+                store=store,
+                fetcher=fetcher,
+                first_url=args.url,
             )
         finally:
             store.close()

@@ -22,22 +22,34 @@ from .model import Snapshot
 from .store import Store
 
 
-def _read_files(paths: Sequence[Path], layouts: tuple[Layout, ...]) -> tuple[list[ListPage], datetime]:
+def _read_files(
+    paths: Sequence[Path], layouts: tuple[Layout, ...], first_url: str | None
+) -> tuple[list[ListPage], datetime]:
     contents = []
     for path in paths:
         try:
             contents.append(path.read_bytes())
         except OSError as exc:
             raise ConfigError(f"Cannot read {path}: {exc.strerror}.") from exc
-    pages = read_saved(contents, [path.resolve().as_uri() for path in paths], layouts=layouts)
+    pages = read_saved(contents, [path.resolve().as_uri() for path in paths], first_url=first_url, layouts=layouts)
     saved = datetime.fromtimestamp(min(p.stat().st_mtime for p in paths), UTC)
     return pages, saved
 
 
 def import_pages(
-    sources: Sequence[str], *, edition: int, ranking: str, config: Config, store: Store, fetcher: Fetcher
+    sources: Sequence[str],
+    *,
+    edition: int,
+    ranking: str,
+    config: Config,
+    store: Store,
+    fetcher: Fetcher,
+    first_url: str | None = None,
 ) -> tuple[Snapshot, bool]:
-    """Parse the pages of one list and store them as `edition` of `ranking`; True when newly stored."""
+    """Parse the pages of one list and store them as `edition` of `ranking`; True when newly stored.
+
+    `first_url`, the address saved files came from, lets their pagination prove them whole.
+    """
     names = [r.name for r in config.rankings]
     if ranking not in names:
         raise ConfigError(f"No ranking named {ranking!r} in the config; the rankings are: {', '.join(names)}.")
@@ -50,7 +62,7 @@ def import_pages(
         pages = parse_capture(Path(sources[0]), layouts=config.site_layouts)
         when = captured_at(Path(sources[0]))
     else:
-        pages, when = _read_files([Path(s) for s in sources], config.site_layouts)
+        pages, when = _read_files([Path(s) for s in sources], config.site_layouts, first_url)
         if pages[-1].next_url:
             link = urlsplit(pages[-1].next_url)
             raise ParseRefused(
