@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -103,13 +104,16 @@ def test_an_edition_missing_its_page_7_gives_no_alert_and_exits_1(
 def test_history_runs_across_the_layout_change(
     config: Path, site: Site, smtp: SmtpServer, httpserver: HTTPServer, capsys
 ) -> None:
-    def imported(edition: int, *files: Path) -> None:
-        assert run(config, "import", *map(str, files), "--edition", str(edition), "--ranking", RANKING) == 0
+    def imported(edition: int, *files: Path, url: tuple[str, ...] = ()) -> None:
+        assert run(config, "import", *map(str, files), "--edition", str(edition), "--ranking", RANKING, *url) == 0
 
     # 2017: listed as "École des mines d'Alès", found through its page's link (the same slug in 2021).
     imported(2017, FIXTURES / "palmares-general-2017.html")
     imported(2021, FIXTURES / "palmares-general-2021.html", FIXTURES / "palmares-general-2021-page2.html")
-    imported(2023, *classements_files(2023))  # today's layout, nine saved pages
+    # Today's layout, nine saved pages: their pagination proves them whole once their address is given.
+    assert run(config, "import", *map(str, classements_files(2023)), "--edition", "2023", "--ranking", RANKING) == 1
+    assert "give the address the first one came from (--url)" in capsys.readouterr().err
+    imported(2023, *classements_files(2023), url=("--url", "https://www.letudiant.fr" + CLASSEMENTS_PATH))
     assert run(config, "check") == 0
     site.classements(2026, httpserver.url_for("/"))
     assert run(config, "check") == 0
@@ -196,3 +200,20 @@ def test_saved_pages_imported_with_their_address_must_be_whole(config: Path, cap
     assert "a page of the list is missing" in capsys.readouterr().err
     assert run(config, "import", *map(str, classements_files(2024)), *common) == 0
     assert db(config)["snapshots"].get(1)["school_count"] == 170
+
+
+def test_a_new_edition_far_shorter_than_the_last_is_refused(
+    config: Path, site: Site, smtp: SmtpServer, httpserver: HTTPServer, capsys
+) -> None:
+    assert run(config, "check") == 0  # 2025: 170 schools
+    site.classements(2026, httpserver.url_for("/"))
+    # The 2026 list as if its pagination stopped at page 6 (120 schools), with no count on the page.
+    for number in (7, 8, 9):
+        del site.pages[f"{CLASSEMENTS_PATH}?page={number}"]
+    for key, body in site.pages.items():
+        for number in (7, 8, 9):
+            body = re.sub(rb'<a href="[^"]*\?page=' + str(number).encode() + rb'"[^>]*>.*?</a>', b"", body)
+        site.pages[key] = body
+    assert run(config, "check") == 1
+    assert "only 120 schools read, fewer than the 136 expected" in capsys.readouterr().err
+    assert db(config)["snapshots"].count == 1 and smtp.inbox.messages == []

@@ -157,8 +157,11 @@ def test_cards_and_table_on_one_page_must_agree():
     names = [f"École {i}" for i in range(1, 13)]
     both = parse_list_page(snippet(schools(CARD, names), schools(ROW, names)), URL)
     assert both.layout == "classements-cards" and len(both.rows) == 12
-    with pytest.raises(ParseRefused, match="both fit this page but read different lists"):
+    with pytest.raises(ParseRefused) as info:
         parse_list_page(snippet(schools(CARD, names), schools(ROW, names[::-1])), URL)
+    message = str(info.value)
+    assert "both fit this page but read different lists (they differ at row 1)" in message
+    assert 'set `layout = "NAME"` on the ranking' in message  # and how to repair it
 
 
 def test_a_card_wrapper_is_not_a_card():
@@ -273,3 +276,73 @@ def test_config_layouts_are_used_and_a_bad_one_is_a_config_error_naming_the_key(
 def test_a_ranking_naming_an_unknown_layout_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="names the layout 'nope', which does not exist"):
         config_module.load(config_with("", tmp_path, ranking_layout='layout = "nope"'))
+
+
+# --- Whole, or refused: what a hostile reading found ------------------------------------------------
+
+
+def cards_page(n: int = 12, nav: str = "", notes: list[float] | None = None, title_tag: str = "h3") -> bytes:
+    notes = notes or [100.0 - i for i in range(n)]
+    cards = "".join(
+        f'<div class="c"><{title_tag}>École {i} - Paris</{title_tag}><span>{notes[i - 1]:g}/119</span>'
+        f'<a href="/etudes/annuaire-enseignement-superieur/etablissement/etablissement-e-{i}.html">'
+        "Voir la fiche complète</a></div>"
+        for i in range(1, n + 1)
+    )
+    return snippet(cards + nav)
+
+
+def test_pagination_to_pages_that_are_not_this_lists_refuses_the_list():
+    nav = f'<nav><a href="{CLASSEMENTS_PATH}?page=2&sort=nom">2</a></nav>'  # another order of the list
+    page = parse_list_page(cards_page(nav=nav), URL)
+    assert page.page_links == () and page.foreign_pages
+    with pytest.raises(ParseRefused, match="which is not another page of this list"):
+        assemble([page], ranking="C", fetched_at=FETCHED)
+
+
+def test_pagination_on_the_site_without_www_is_this_list():
+    nav = f'<nav><a href="https://letudiant.fr{CLASSEMENTS_PATH}?page=2">2</a></nav>'
+    assert [n for n, _ in parse_list_page(cards_page(nav=nav), URL).page_links] == [2]
+
+
+def test_a_page_numbered_in_its_path_is_counted():
+    from watcher.layouts.engine import page_number
+
+    first = "https://www.letudiant.fr/palmares/x/home.html"
+    assert page_number("https://www.letudiant.fr/palmares/x/home-3.html", "page", first) == 3
+    assert page_number("https://www.letudiant.fr/palmares/x/home/page-4.html", "page", first) == 4
+
+
+def test_a_next_link_to_another_site_is_not_followed():
+    nav = '<a rel="next" href="https://salon.example.com/inscription">Salon</a>'
+    assert parse_list_page(cards_page(nav=nav), URL).next_url is None
+
+
+def test_a_school_whose_card_differs_is_not_silently_dropped():
+    content = cards_page().replace(b"<h3>\xc3\x89cole 5 - Paris</h3>", b"<h2>\xc3\x89cole 5 - Paris</h2>")
+    with pytest.raises(ParseRefused, match=r"the page shows 12 schools .* but 11 were read"):
+        parse_list_page(content, URL)
+
+
+def test_derived_ranks_refuse_a_list_not_in_the_order_of_its_notes():
+    notes = [100.0 - i for i in range(12)]
+    notes[3], notes[4] = notes[4], notes[3]
+    with pytest.raises(ParseRefused, match="not in the order of its notes"):
+        assemble([parse_list_page(cards_page(notes=notes), URL)], ranking="C", fetched_at=FETCHED)
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "words"),
+    [
+        ({"school_id": "/etablissement/"}, "school_id", "in parentheses"),
+        ({"group": r"groupe\s+[A-E]"}, "group", "in parentheses"),
+        ({"declared_pattern": r"rassemble \d+"}, "declared_pattern", "in parentheses"),
+        ({"criteria": "col:Foo"}, "criteria", 'write "col:*"'),
+        ({"page_param": ""}, "page_param", "not a query parameter"),
+        ({"count": "a::b"}, "count", "not a valid CSS selector"),
+    ],
+)
+def test_a_layout_that_could_never_work_is_refused_at_config_time(change, key, words):
+    with pytest.raises(LayoutError) as info:
+        layout_from_table({**OPERATOR_LAYOUT, **change})
+    assert info.value.key == key and words in str(info.value)

@@ -45,5 +45,7 @@ def render(url: str, *, user_agent: str, timeout: float, executable: str = "chro
     if done.returncode != 0 or not done.stdout.strip():
         detail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
         raise FetchError(f"the browser could not render {url} (exit {done.returncode}: {detail[0]})", url=url)
-    # --dump-dom prints the serialised document without the doctype and, with it, the closing tag is kept.
+    # A page the browser could not load (no network, DNS, refused) is its own error page, not the site's.
+    if b"chrome-error://" in done.stdout[:4096] or b'id="main-frame-error"' in done.stdout:
+        raise FetchError(f"the browser could not load {url} (it showed its own error page)", url=url)
     return done.stdout

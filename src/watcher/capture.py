@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .check import read_list
 from .config import Config
-from .errors import ConfigError, FetchError, ParseRefused
+from .errors import ConfigError, FetchError, ParseRefused, WatcherError
 from .fetch import Fetcher, Page
 from .layouts import Layout, ListPage, assemble, parse_list_page
 from .rules import find_school
@@ -69,12 +69,14 @@ def capture(url: str, folder: Path, *, config: Config, fetcher: Fetcher) -> tupl
     browser = config.uses_browser(ranking) if ranking else config.fetch.browser
     try:
         first = fetcher.get(url, browser=browser)
+        layout = ranking.layout if ranking else None
         _, parsed = read_list(
-            fetcher, first, config.fetch.max_pages, config.site_layouts, pages=fetched, browser=browser
+            fetcher, first, config.fetch.max_pages, config.site_layouts, layout, pages=fetched, browser=browser
         )
         snapshot = assemble(parsed, ranking="(capture)", fetched_at=datetime.now(UTC))
-    except (ParseRefused, FetchError) as exc:
-        refused, snapshot = str(exc), None  # the pages fetched so far are still saved: they show what changed
+    except Exception as exc:  # a capture is made because something is wrong: keep the pages, whatever failed
+        refused = str(exc) if isinstance(exc, WatcherError) else f"{type(exc).__name__}: {exc}"
+        snapshot = None
     entries = []
     for number, page in enumerate(fetched, start=1):
         name = f"list-{number:02d}.html"

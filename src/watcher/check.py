@@ -7,6 +7,7 @@ The edges (fetcher, store, mailer, clock) are passed in. This module wires them 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -27,6 +28,7 @@ from .school import SchoolPage, indicator_changes, parse_school_page, school_pag
 from .store import Store
 
 Clock = Callable[[], datetime]
+PLAUSIBLE_SHARE = 0.8  # a new list holds at least this share of the schools of the last one
 log = logging.getLogger("watcher.check")
 
 
@@ -198,7 +200,8 @@ def _observe(
             pages, parsed = read_list(
                 fetcher, first, config.fetch.max_pages, config.site_layouts, ranking.layout, browser=browser
             )
-            min_rows = max(MIN_ROWS, previous.count // 2) if previous else MIN_ROWS
+            # Editions counted 164 to 174 schools: a list much shorter than the last one was not read whole.
+            min_rows = max(MIN_ROWS, math.ceil(previous.count * PLAUSIBLE_SHARE)) if previous else MIN_ROWS
             snapshot = assemble(parsed, ranking=ranking.name, fetched_at=fetched_at, min_rows=min_rows)
             validators = tuple(p.validators for p in pages)
             if previous is not None and snapshot.edition == previous.edition and snapshot.count < previous.count * 0.95:

@@ -37,20 +37,40 @@ class ListPage:
     page_links: tuple[tuple[int, str], ...] = ()  # the other pages its pagination shows: (number, URL)
     page_param: str = "page"
     skipped: int = 0  # rows that were neither a school nor a group heading (adverts, banners)
+    foreign_pages: tuple[str, ...] = ()  # pagination links that do not lead to another page of this list
 
 
-def page_number(url: str, param: str) -> int:
-    """The page's number from its query (`?page=3` → 3); 1 without one."""
-    value = dict(parse_qsl(urlsplit(url).query)).get(param, "1")
-    return int(value) if value.isdigit() else 1
+def _host(netloc: str) -> str:
+    return netloc.lower().removeprefix("www.")
+
+
+def _numbered(path: str, base: str) -> int | None:
+    """The page number written in a path of the list (`…/home-2.html`, `…/home/page-2.html`), if any."""
+    stem = re.escape(base.removesuffix(".html"))
+    match = re.fullmatch(stem + r"[-_/]?(?:page[-_]?)?(\d+)(?:\.html)?", path)
+    return int(match.group(1)) if match else None
+
+
+def page_number(url: str, param: str, first: str | None = None) -> int:
+    """The page's number: from its query (`?page=3`), or from its path next to the first page's; 1 without one."""
+    value = dict(parse_qsl(urlsplit(url).query)).get(param, "")
+    if value.isdigit():
+        return int(value)
+    numbered = _numbered(urlsplit(url).path, urlsplit(first).path) if first else None
+    return numbered or 1
+
+
+def same_host(candidate: str, url: str) -> bool:
+    """Both on one site (www. or not)."""
+    return _host(urlsplit(candidate).netloc) == _host(urlsplit(url).netloc)
 
 
 def same_list(candidate: str, url: str, param: str = "page") -> bool:
-    """Another page of this list: the same path (or the path with a page number) and the same filters."""
+    """Another page of this list: the same site and path (or the path with a page number) and the same filters."""
     here, there = urlsplit(url), urlsplit(candidate)
-    stem = here.path.removesuffix(".html")
-    numbered = re.fullmatch(re.escape(stem) + r"[-_/]?(?:page[-_]?)?\d+(?:\.html)?", there.path) is not None
-    if there.netloc != here.netloc or (there.path != here.path and not numbered):
+    if not same_host(candidate, url):
+        return False
+    if there.path != here.path and _numbered(there.path, here.path) is None:
         return False
     filters = sorted((k, v) for k, v in parse_qsl(here.query) if k != param)
     return filters == sorted((k, v) for k, v in parse_qsl(there.query) if k != param)
@@ -251,18 +271,23 @@ def _edition(soup: BeautifulSoup, layout: Layout) -> int | None:
     return None
 
 
-def _links(soup: BeautifulSoup, selector: str | None, url: str, param: str) -> list[str]:
+def _links(soup: BeautifulSoup, selector: str | None, url: str, param: str) -> tuple[list[str], list[str]]:
+    """The links to other pages of this list, and those the selector found that lead elsewhere."""
     if not selector:
-        return []
-    targets = []
+        return [], []
+    targets, elsewhere = [], []
     for a in soup.select(selector):
         href = a.get("href")
         if href:
             target = urljoin(url, str(href)).split("#", 1)[0]
-            # rel="next" says it is the list's next page; any other link must stay within this list.
-            if target != url and ("next" in (a.get("rel") or ()) or same_list(target, url, param)):
+            # rel="next" says it is the list's next page (on the same site); any other link must stay in this list.
+            if target == url:
+                continue
+            if same_list(target, url, param) or ("next" in (a.get("rel") or ()) and same_host(target, url)):
                 targets.append(target)
-    return targets
+            else:
+                elsewhere.append(target)
+    return targets, elsewhere
 
 
 def _declared(soup: BeautifulSoup, layout: Layout) -> int | None:
@@ -271,7 +296,10 @@ def _declared(soup: BeautifulSoup, layout: Layout) -> int | None:
     for tag in soup.select(layout.declared):
         match = re.search(layout.declared_pattern, text_of(tag), re.IGNORECASE)
         if match:
-            return int(match.group(1))
+            number = french_number(match.group(1))
+            if number is None:
+                raise ParseRefused(f"declared_pattern read {match.group(1)!r} as the number of schools, not a number")
+            return int(number)
     return None
 
 
@@ -295,13 +323,22 @@ def read_with(soup: BeautifulSoup, layout: Layout, url: str, group: str | None =
             rows.append(row)
     if not rows:
         raise ParseRefused(f"no school rows (empty table): no school in the elements {layout.row!r}", url=url)
-    pages = {page_number(t, layout.page_param): t for t in _links(soup, layout.pagination, url, layout.page_param)}
+    if layout.count and (shown := len(soup.select(layout.count))) != len(rows):
+        raise ParseRefused(
+            f"the page shows {shown} schools ({layout.count!r}) but {len(rows)} were read ({layout.row!r}): "
+            "a school's markup differs from the layout, so the list would be read with a school missing",
+            url=url,
+        )
+    linked, foreign = _links(soup, layout.pagination, url, layout.page_param)
+    # A numbered page the layout's pagination shows but that is not of this list: a sign the list is misread.
+    numbered = [t for t in foreign if page_number(t, layout.page_param) > 1]
+    pages = {page_number(t, layout.page_param, url): t for t in linked}
     here = page_number(url, layout.page_param)
     return ListPage(
         url=url,
         edition=_edition(soup, layout),
         rows=tuple(rows),
-        next_url=next(iter(_links(soup, layout.next, url, layout.page_param)), None),
+        next_url=next(iter(_links(soup, layout.next, url, layout.page_param)[0]), None),
         declared_count=_declared(soup, layout),
         last_group=group,
         layout=layout.name,
@@ -310,6 +347,7 @@ def read_with(soup: BeautifulSoup, layout: Layout, url: str, group: str | None =
         page_links=tuple(sorted((n, t) for n, t in pages.items() if n != here)),
         page_param=layout.page_param,
         skipped=skipped,
+        foreign_pages=tuple(dict.fromkeys(numbered)),
     )
 
 
@@ -362,7 +400,15 @@ def parse_list_page(
             "`watcher parse FILE --layout NAME`",
             url=url,
         )
-    if any(_key(page) != _key(read[0]) for page in read[1:]):
-        names = " and ".join(page.layout for page in read)
-        raise ParseRefused(f"the layouts {names} both fit this page but read different lists", url=url)
+    for other in read[1:]:
+        if _key(other) != _key(read[0]):
+            first, second = _key(read[0]), _key(other)
+            where = next((i for i, (a, b) in enumerate(zip(first, second, strict=False)) if a != b), None)
+            differ = f"they differ at row {where + 1}" if where is not None else "one list is shorter"
+            raise ParseRefused(
+                f"the layouts {read[0].layout} ({len(first)} schools) and {other.layout} ({len(second)} schools) "
+                f"both fit this page but read different lists ({differ}). Keep one: give your layout the name of "
+                f'the built-in one it replaces, or set `layout = "NAME"` on the ranking',
+                url=url,
+            )
     return read[0]

@@ -60,11 +60,21 @@ def read_saved(
     return pages
 
 
-def derive_ranks(rows: Sequence[Row]) -> tuple[Row, ...]:
-    """Ranks from the list order where the page shows none: equal totals share a rank (1, 2, 2, 4)."""
+def derive_ranks(rows: Sequence[Row], where: str = "") -> tuple[Row, ...]:
+    """Ranks from the list order where the page shows none: equal totals share a rank (1, 2, 2, 4).
+
+    The order is the ranking only if the notes never rise down the list: a list that breaks this is refused.
+    """
     out: list[Row] = []
     for position, row in enumerate(rows, start=1):
         previous = out[-1] if out else None
+        if previous and row.total is not None and previous.total is not None and row.total > previous.total:
+            raise ParseRefused(
+                f"{row.name} ({row.total:g}) comes after {previous.name} ({previous.total:g}) with a higher note: "
+                "the list is not in the order of its notes (pages out of order, or sorted otherwise), so ranks "
+                "cannot be derived from it",
+                url=where or None,
+            )
         same = previous is not None and row.total is not None and row.total == previous.total
         out.append(replace(row, rank=previous.rank if same and previous else position))
     return tuple(out)
@@ -92,6 +102,14 @@ def _check_ranks(rows: Sequence[Row], where: str) -> tuple[Row, ...]:
 
 
 def _check_whole(pages: Sequence[ListPage]) -> None:
+    foreign = next((page for page in pages if page.foreign_pages), None)
+    if foreign is not None:
+        raise ParseRefused(
+            f"the list's pagination links to {foreign.foreign_pages[0]}, which is not another page of this list as "
+            "watcher understands it, so it cannot prove the list whole. For saved pages, give the address the first "
+            "one came from (--url); otherwise the site's pagination has changed: adjust the layout's `pagination`",
+            url=foreign.url,
+        )
     missing = next_to_read(pages)
     if missing is None:
         return
@@ -116,7 +134,7 @@ def assemble(pages: Sequence[ListPage], *, ranking: str, fetched_at: datetime, m
     if len(rows) < min_rows:
         raise ParseRefused(
             f"only {len(rows)} schools read, fewer than the {min_rows} expected (at least {MIN_ROWS}, and at least "
-            "half of the last list)",
+            "four fifths of the last list): a page of the list was probably not read",
             url=where,
         )
     layouts = sorted({page.layout for page in pages})
@@ -133,7 +151,7 @@ def assemble(pages: Sequence[ListPage], *, ranking: str, fetched_at: datetime, m
     if len(editions) > 1:
         raise ParseRefused(f"the pages of one list name different editions: {sorted(editions)}", url=where)  # type: ignore[type-var]
     derived = pages[0].ranks_derived
-    checked = derive_ranks(rows) if derived else rows
+    checked = derive_ranks(rows, where) if derived else rows
     checked = _check_ranks(checked, where)
     seen: dict[str, Row] = {}
     for row in checked:

@@ -52,6 +52,7 @@ class Layout:
     declared: str | None = None  # CSS: where the page says how many schools it ranks
     declared_pattern: str = DEFAULT_DECLARED
     school_id: str | None = None  # regex over the link's path: group 1 is the school's stable id
+    count: str | None = None  # CSS: one element per school on the page, to check that no school row was missed
 
     @property
     def derives_ranks(self) -> bool:
@@ -63,7 +64,7 @@ _REQUIRED = ("name", "match", "row", "school", "edition")
 _FIELDS = {f.name for f in fields(Layout)}
 _SELECTORS = (
     *("match", "row", "edition", "header", "link"),
-    *("criterion_label", "criterion_value", "next", "pagination", "declared"),
+    *("criterion_label", "criterion_value", "next", "pagination", "declared", "count"),
 )
 _ROW_FIELDS = ("school", "rank", "total", "city")
 _PATTERNS = ("group", "declared_pattern", "school_id")
@@ -72,16 +73,18 @@ _PATTERNS = ("group", "declared_pattern", "school_id")
 def _check_selector(key: str, value: str) -> None:
     try:
         soupsieve.compile(value)
-    except (soupsieve.SelectorSyntaxError, ValueError, TypeError) as exc:
+    except (soupsieve.SelectorSyntaxError, NotImplementedError, ValueError, TypeError) as exc:
         first = str(exc).splitlines()[0]
         raise LayoutError(key, f"{value!r} is not a valid CSS selector ({first})") from exc
 
 
-def _check_pattern(key: str, value: str) -> None:
+def _check_pattern(key: str, value: str, *, group: bool = False) -> None:
     try:
-        re.compile(value)
+        compiled = re.compile(value)
     except re.error as exc:
         raise LayoutError(key, f"{value!r} is not a valid regular expression ({exc})") from exc
+    if group and compiled.groups < 1:
+        raise LayoutError(key, f"{value!r} must put what it reads in parentheses (its group 1)")
 
 
 def _check_field(key: str, value: str) -> None:
@@ -114,11 +117,16 @@ def layout_from_table(table: dict[str, Any]) -> Layout:
         elif key in _ROW_FIELDS or key == "criteria":
             _check_field(key, value)
         elif key in _PATTERNS:
-            _check_pattern(key, value)
+            _check_pattern(key, value, group=True)
+        elif key == "page_param" and not re.fullmatch(r"[\w\[\]-]+", value):
+            raise LayoutError(key, f'{value!r} is not a query parameter\'s name; write it like "page"')
+    criteria = str(table.get("criteria", ""))
+    if criteria.startswith(("col:", "re:")) and criteria != "col:*":
+        raise LayoutError("criteria", 'write "col:*" (every other column of the table) or a CSS selector')
     columns = [k for k in (*_ROW_FIELDS, "criteria") if str(table.get(k, "")).startswith("col:")]
     if columns and not table.get("header"):
         raise LayoutError(columns[0], "a col: field needs `header`, the selector of the table's header rows")
-    if table.get("criteria") and not str(table["criteria"]).startswith("col:"):
+    if criteria and not criteria.startswith("col:"):
         for key in ("criterion_label", "criterion_value"):
             if not table.get(key):
                 raise LayoutError(key, "criteria given by a selector need criterion_label and criterion_value")
