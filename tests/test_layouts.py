@@ -306,7 +306,7 @@ def test_pagination_on_the_site_without_www_is_this_list():
 
 
 def test_a_page_numbered_in_its_path_is_counted():
-    from watcher.layouts.engine import page_number
+    from watcher.layouts.urls import page_number
 
     first = "https://www.letudiant.fr/palmares/x/home.html"
     assert page_number("https://www.letudiant.fr/palmares/x/home-3.html", "page", first) == 3

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Tag
 
 from ..errors import ParseRefused
 from ..model import Row, normalize_name
 from .spec import Layout, builtin_layouts
+from .table import Columns, columns, expand, own_cells
 from .text import RANK, UNRANKED, french_number, out_of, text_of
+from .urls import links, page_number
 
 _YEAR = re.compile(r"\b(20\d\d)\b")
 
@@ -40,130 +42,6 @@ class ListPage:
     foreign_pages: tuple[str, ...] = ()  # pagination links that do not lead to another page of this list
 
 
-def _host(netloc: str) -> str:
-    return netloc.lower().removeprefix("www.")
-
-
-def _numbered(path: str, base: str) -> int | None:
-    """The page number written in a path of the list (`…/home-2.html`, `…/home/page-2.html`), if any."""
-    stem = re.escape(base.removesuffix(".html"))
-    match = re.fullmatch(stem + r"[-_/]?(?:page[-_]?)?(\d+)(?:\.html)?", path)
-    return int(match.group(1)) if match else None
-
-
-def page_number(url: str, param: str, first: str | None = None) -> int:
-    """The page's number: from its query (`?page=3`), or from its path next to the first page's; 1 without one."""
-    value = dict(parse_qsl(urlsplit(url).query)).get(param, "")
-    if value.isdigit():
-        return int(value)
-    numbered = _numbered(urlsplit(url).path, urlsplit(first).path) if first else None
-    return numbered or 1
-
-
-def same_host(candidate: str, url: str) -> bool:
-    """Both on one site (www. or not)."""
-    return _host(urlsplit(candidate).netloc) == _host(urlsplit(url).netloc)
-
-
-def same_list(candidate: str, url: str, param: str = "page") -> bool:
-    """Another page of this list: the same site and path (or the path with a page number) and the same filters."""
-    here, there = urlsplit(url), urlsplit(candidate)
-    if not same_host(candidate, url):
-        return False
-    if there.path != here.path and _numbered(there.path, here.path) is None:
-        return False
-    filters = sorted((k, v) for k, v in parse_qsl(here.query) if k != param)
-    return filters == sorted((k, v) for k, v in parse_qsl(there.query) if k != param)
-
-
-def _cells(tr: Tag) -> list[Tag]:
-    return [c for c in tr.children if isinstance(c, Tag) and c.name in ("td", "th")]
-
-
-def _span(cell: Tag, attr: str) -> int:
-    try:
-        return max(1, min(int(str(cell.get(attr) or 1)), 50))
-    except ValueError:
-        return 1
-
-
-def _expand(cells: list[Tag]) -> list[Tag]:
-    out: list[Tag] = []
-    for cell in cells:
-        out.extend([cell] * _span(cell, "colspan"))
-    return out
-
-
-def _header_labels(header_rows: list[Tag]) -> list[list[str]]:
-    """Each column's labels from top to bottom, honouring colspan and rowspan."""
-    grid: dict[tuple[int, int], str] = {}
-    for r, tr in enumerate(header_rows):
-        c = 0
-        for cell in _cells(tr):
-            while (r, c) in grid:
-                c += 1
-            text = text_of(cell)
-            for dr in range(_span(cell, "rowspan")):
-                for dc in range(_span(cell, "colspan")):
-                    grid[(r + dr, c + dc)] = text
-            c += _span(cell, "colspan")
-    width = max((c for _, c in grid), default=-1) + 1
-    columns: list[list[str]] = []
-    for c in range(width):
-        labels: list[str] = []
-        for r in range(len(header_rows)):
-            label = grid.get((r, c), "")
-            if label and label not in labels:
-                labels.append(label)
-        columns.append(labels)
-    return columns
-
-
-@dataclass(frozen=True, slots=True)
-class _Columns:
-    """Where each `col:` field of a layout is in this page's table."""
-
-    index: dict[str, int]
-    criteria: tuple[tuple[int, str], ...]
-    width: int
-
-
-def _columns(soup: BeautifulSoup, layout: Layout, where: str) -> _Columns | None:
-    specs = {k: v for k in ("rank", "school", "total", "city") if (v := getattr(layout, k)) and v.startswith("col:")}
-    if not specs and layout.criteria != "col:*":
-        return None
-    header_rows = soup.select(str(layout.header))
-    head = [tr for tr in header_rows if tr.parent is header_rows[0].parent]  # one table's header
-    if not head:
-        raise ParseRefused(f"the ranking table has no header row ({layout.header}): the layout has changed", url=where)
-    labels = _header_labels(head)
-
-    def find(spec: str) -> int | None:
-        words = tuple(normalize_name(w) or w for w in spec[4:].split("|"))
-        for index, column in enumerate(labels):
-            if any(normalize_name(label).startswith(words) or label.strip() in words for label in column):
-                return index
-        return None
-
-    index = {key: find(spec) for key, spec in specs.items()}
-    missing = [spec[4:].split("|")[0] for key, spec in specs.items() if index[key] is None and key != "city"]
-    if missing:
-        seen = " | ".join(" / ".join(col) or "(empty)" for col in labels)
-        raise ParseRefused(
-            f"the ranking table's headers are not the expected ones: no column for {', '.join(missing)}; "
-            f"headers found: {seen}. The page layout has probably changed",
-            url=where,
-        )
-    found = {k: i for k, i in index.items() if i is not None}
-    used = set(found.values())
-    criteria = (
-        tuple((i, col[-1]) for i, col in enumerate(labels) if i not in used and col)
-        if layout.criteria == "col:*"
-        else ()
-    )
-    return _Columns(found, criteria, len(labels))
-
-
 def _innermost(elements: list[Tag]) -> list[Tag]:
     """Drop an element that holds another one: a card's wrapper is not a card."""
     chosen = {id(e) for e in elements}
@@ -174,7 +52,7 @@ def _innermost(elements: list[Tag]) -> list[Tag]:
 class _RowReader:
     """Reads the fields of one layout from the row elements of one page."""
 
-    def __init__(self, layout: Layout, cols: _Columns | None, url: str) -> None:
+    def __init__(self, layout: Layout, cols: Columns | None, url: str) -> None:
         self.layout, self.cols, self.url = layout, cols, url
 
     def cell(self, row: Tag, spec: str | None, cells: list[Tag]) -> Tag | str | None:
@@ -197,7 +75,7 @@ class _RowReader:
     def read(self, row: Tag, position: int, group: str | None) -> Row | str | None:
         """The row's school; None for a row listed as not ranked; "" for a row that is not a school."""
         layout = self.layout
-        cells = _expand(_cells(row)) if self.cols else []
+        cells = expand(own_cells(row)) if self.cols else []
         school = self.cell(row, layout.school, cells)
         link = row.select_one(layout.link) if layout.link else None
         if link is None and isinstance(school, Tag):
@@ -271,25 +149,6 @@ def _edition(soup: BeautifulSoup, layout: Layout) -> int | None:
     return None
 
 
-def _links(soup: BeautifulSoup, selector: str | None, url: str, param: str) -> tuple[list[str], list[str]]:
-    """The links to other pages of this list, and those the selector found that lead elsewhere."""
-    if not selector:
-        return [], []
-    targets, elsewhere = [], []
-    for a in soup.select(selector):
-        href = a.get("href")
-        if href:
-            target = urljoin(url, str(href)).split("#", 1)[0]
-            # rel="next" says it is the list's next page (on the same site); any other link must stay in this list.
-            if target == url:
-                continue
-            if same_list(target, url, param) or ("next" in (a.get("rel") or ()) and same_host(target, url)):
-                targets.append(target)
-            else:
-                elsewhere.append(target)
-    return targets, elsewhere
-
-
 def _declared(soup: BeautifulSoup, layout: Layout) -> int | None:
     if not layout.declared:
         return None
@@ -305,7 +164,7 @@ def _declared(soup: BeautifulSoup, layout: Layout) -> int | None:
 
 def read_with(soup: BeautifulSoup, layout: Layout, url: str, group: str | None = None) -> ListPage:
     """Read one page with one layout, or refuse with what did not fit."""
-    cols = _columns(soup, layout, url)
+    cols = columns(soup, layout, url)
     head = {id(tr) for tr in soup.select(layout.header)} if layout.header else set()
     elements = _innermost([e for e in soup.select(layout.row) if id(e) not in head])
     reader = _RowReader(layout, cols, url)
@@ -329,7 +188,7 @@ def read_with(soup: BeautifulSoup, layout: Layout, url: str, group: str | None =
             "a school's markup differs from the layout, so the list would be read with a school missing",
             url=url,
         )
-    linked, foreign = _links(soup, layout.pagination, url, layout.page_param)
+    linked, foreign = links(soup, layout.pagination, url, layout.page_param)
     # A numbered page the layout's pagination shows but that is not of this list: a sign the list is misread.
     numbered = [t for t in foreign if page_number(t, layout.page_param) > 1]
     pages = {page_number(t, layout.page_param, url): t for t in linked}
@@ -338,7 +197,7 @@ def read_with(soup: BeautifulSoup, layout: Layout, url: str, group: str | None =
         url=url,
         edition=_edition(soup, layout),
         rows=tuple(rows),
-        next_url=next(iter(_links(soup, layout.next, url, layout.page_param)[0]), None),
+        next_url=next(iter(links(soup, layout.next, url, layout.page_param)[0]), None),
         declared_count=_declared(soup, layout),
         last_group=group,
         layout=layout.name,
