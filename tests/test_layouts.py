@@ -346,3 +346,36 @@ def test_a_layout_that_could_never_work_is_refused_at_config_time(change, key, w
     with pytest.raises(LayoutError) as info:
         layout_from_table({**OPERATOR_LAYOUT, **change})
     assert info.value.key == key and words in str(info.value)
+
+
+def test_criteria_by_selector_keep_their_maximum_through_to_the_alert():
+    from watcher.config import SchoolConfig
+    from watcher.diff import diff
+    from watcher.render import figures
+    from watcher.rules import alerts_for
+
+    item = (
+        '<li class="ranking-item"><span class="rank">{rank}</span><h3>{name}</h3><b class="note">{note}/120</b>'
+        '<p class="crit"><span class="l">Excellence académique</span><span class="v">{a}/30</span></p></li>'
+    )
+    layout = layout_from_table(
+        {**OPERATOR_LAYOUT, "criteria": ".crit", "criterion_label": ".l", "criterion_value": ".v"}
+    )
+
+    def edition(year: int, first: str) -> object:
+        names = [first, *(n for n in ("A", "B") if n != first), *(f"É{i}" for i in range(10))]
+        items = "".join(item.format(rank=i, name=n, note=110 - i, a=30 - i) for i, n in enumerate(names, 1))
+        content = RANKING_LIST.format(items=items).replace("2027", str(year)).encode()
+        page = parse_list_page(content, URL, layouts=(layout,))
+        return assemble([page], ranking="C", fetched_at=FETCHED)
+
+    old, new = edition(2026, "A"), edition(2027, "B")
+    row = new.rows[0]
+    assert (row.scores, row.score_max, row.total_max) == (
+        (("Excellence académique", 29.0),),
+        (("Excellence académique", 30.0),),
+        120.0,
+    )
+    (alert,) = alerts_for(old, new, diff(old, new), SchoolConfig(name="B"))
+    lines = figures(alert).criteria
+    assert lines[0][0] == "Excellence académique (sur 30)" and lines[-1][0] == "Total (sur 120)"

@@ -35,6 +35,7 @@ class Row:
     total: float | None = None
     group: str | None = None
     total_max: float | None = None  # the total's maximum where the page writes it ("103,5/119")
+    score_max: tuple[tuple[str, float], ...] = ()  # (criterion label, maximum) where the page writes one ("28/30")
     link: str | None = None  # the school page's address, as the list links to it
 
     @property
@@ -87,6 +88,7 @@ def content_hash(edition: int, rows: tuple[Row, ...]) -> str:
             [
                 [r.rank, r.name, r.slug, r.tied, r.city, r.scores, r.total, r.group]
                 + ([r.total_max] if r.total_max is not None else [])
+                + ([r.score_max] if r.score_max else [])
                 for r in rows
             ],
         ],

@@ -87,6 +87,7 @@ def _criteria(old: Row | None, new: Row | None) -> tuple[tuple[str, str, str, st
     if new is None:
         return ()
     before = dict(old.scores) if old else {}
+    maxima = {**dict(new.score_max), **({"Total": new.total_max} if new.total_max is not None else {})}
     lines = []
     for label, value in (*new.scores, ("Total", new.total)):
         prior = old.total if label == "Total" and old else before.get(label)
@@ -94,7 +95,8 @@ def _criteria(old: Row | None, new: Row | None) -> tuple[tuple[str, str, str, st
         if prior is not None and value is not None:
             delta = round(value - prior, 2)
             change = "=" if delta == 0 else ("+" if delta > 0 else "") + number(delta)
-        lines.append((label, number(prior) if old else "", number(value), change))
+        shown = f"{label} (sur {number(maxima[label])})" if label in maxima else label
+        lines.append((shown, number(prior) if old else "", number(value), change))
     return tuple(lines)
 
 

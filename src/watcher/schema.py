@@ -142,6 +142,7 @@ def _v6(db: sqlite_utils.Database) -> None:
     db.table("snapshots").add_column("ranks_derived", int, not_null_default=0)
     db.table("snapshots").add_column("layout", str, not_null_default="")
     db.table("rows").add_column("total_max", float)
+    db.table("rows").add_column("score_max", str)  # JSON [[label, maximum], …], or null
     db.table("rows").add_column("link", str)
 
 

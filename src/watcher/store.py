@@ -125,6 +125,7 @@ class Store:
                 total=r["total"],
                 group=r["grp"],
                 total_max=r["total_max"],
+                score_max=tuple((label, top) for label, top in json.loads(r["score_max"] or "[]")),
                 link=r["link"],
             )
             for r in self.db.table("rows").rows_where("snapshot_id = ?", [record["id"]], order_by="position")
@@ -338,6 +339,7 @@ class Store:
                 "grp": r.group,
                 "scores": json.dumps(r.scores, ensure_ascii=False),
                 "total_max": r.total_max,
+                "score_max": json.dumps(r.score_max, ensure_ascii=False) if r.score_max else None,
                 "link": r.link,
             }
             for position, r in enumerate(snapshot.rows)

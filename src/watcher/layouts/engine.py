@@ -104,12 +104,14 @@ class _RowReader:
         if city is None and layout.city_after and layout.city_after in name:
             city = name.rsplit(layout.city_after, 1)[1].strip() or None
         total_text = self.text(row, layout.total, cells)
+        criteria = self._criteria(row, cells)
         return Row(
             rank=int(rank_match.group(1)) if rank_match else position,
             name=name,
             slug=self._school_id(href),
             city=city,
-            scores=self._criteria(row, cells),
+            scores=tuple((label, french_number(text)) for label, text in criteria),
+            score_max=tuple((label, top) for label, text in criteria if (top := out_of(text)) is not None),
             total=french_number(total_text),
             total_max=out_of(total_text),
             group=group,
@@ -122,19 +124,20 @@ class _RowReader:
         match = re.search(self.layout.school_id, urlsplit(href).path)
         return match.group(1) if match else None
 
-    def _criteria(self, row: Tag, cells: list[Tag]) -> tuple[tuple[str, float | None], ...]:
+    def _criteria(self, row: Tag, cells: list[Tag]) -> list[tuple[str, str]]:
+        """Each criterion's label and text as published ("28/30"), in order."""
         layout = self.layout
         if self.cols and layout.criteria == "col:*":
-            return tuple((label, french_number(text_of(cells[i]))) for i, label in self.cols.criteria)
+            return [(label, text_of(cells[i])) for i, label in self.cols.criteria]
         if not layout.criteria or layout.criteria.startswith("col:"):
-            return ()
+            return []
         out = []
         for element in row.select(layout.criteria):
             label = element.select_one(str(layout.criterion_label))
             value = element.select_one(str(layout.criterion_value))
             if label is not None:
-                out.append((text_of(label), french_number(text_of(value)) if value is not None else None))
-        return tuple(out)
+                out.append((text_of(label), text_of(value) if value is not None else ""))
+        return out
 
 
 def _edition(soup: BeautifulSoup, layout: Layout) -> int | None:
