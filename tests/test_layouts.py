@@ -379,3 +379,22 @@ def test_criteria_by_selector_keep_their_maximum_through_to_the_alert():
     (alert,) = alerts_for(old, new, diff(old, new), SchoolConfig(name="B"))
     lines = figures(alert).criteria
     assert lines[0][0] == "Excellence académique (sur 30)" and lines[-1][0] == "Total (sur 120)"
+
+
+@pytest.mark.parametrize(
+    "name", ["palmares-general-2021.html", "classements/classement-2023.html", "classements/classement-2026.html"]
+)
+def test_selection_walking_the_page_once_finds_what_soupsieve_finds(name):
+    from bs4 import BeautifulSoup
+
+    from watcher.layouts.find import Page
+
+    soup = BeautifulSoup((FIXTURES / name).read_bytes(), "lxml")
+    page = Page(soup)
+    selectors = {"h1, title", "p", "a[href*='page=']", "tbody > tr", "title, h1, a[rel~=next]", "main .x", ":has(h3)"}
+    for layout in builtin_layouts():
+        selectors |= {s for s in (layout.match, layout.row, layout.next, layout.count, layout.anchor) if s}
+    for selector in sorted(selectors):
+        assert [id(e) for e in page.select(selector)] == [id(e) for e in soup.select(selector)], selector
+        expected = soup.select_one(selector)
+        assert page.select_one(selector) is expected, selector

@@ -11,10 +11,12 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
+import soupsieve
 from bs4 import BeautifulSoup, Tag
 
 from ..errors import ParseRefused
 from ..model import Row, normalize_name
+from .find import Page
 from .spec import Layout, builtin_layouts
 from .table import Columns, columns, expand, own_cells
 from .text import RANK, UNRANKED, french_number, out_of, text_of
@@ -40,6 +42,14 @@ class ListPage:
     page_param: str = "page"
     skipped: int = 0  # rows that were neither a school nor a group heading (adverts, banners)
     foreign_pages: tuple[str, ...] = ()  # pagination links that do not lead to another page of this list
+
+
+def _rows(doc: Page, layout: Layout) -> list[Tag]:
+    """The row elements, in order; with `anchor`, each anchor's nearest ancestor (or itself) matching `row`."""
+    if not layout.anchor:
+        return doc.select(layout.row)
+    rows = (soupsieve.closest(layout.row, anchor) for anchor in doc.select(layout.anchor))
+    return list({id(row): row for row in rows if row is not None}.values())
 
 
 def _innermost(elements: list[Tag]) -> list[Tag]:
@@ -140,9 +150,9 @@ class _RowReader:
         return out
 
 
-def _edition(soup: BeautifulSoup, layout: Layout) -> int | None:
+def _edition(doc: Page, layout: Layout) -> int | None:
     words = [normalize_name(w) for w in layout.edition_words]
-    for tag in soup.select(layout.edition):
+    for tag in doc.select(layout.edition):
         text = text_of(tag)
         if words and not any(w in normalize_name(text) for w in words):
             continue
@@ -152,10 +162,10 @@ def _edition(soup: BeautifulSoup, layout: Layout) -> int | None:
     return None
 
 
-def _declared(soup: BeautifulSoup, layout: Layout) -> int | None:
+def _declared(doc: Page, layout: Layout) -> int | None:
     if not layout.declared:
         return None
-    for tag in soup.select(layout.declared):
+    for tag in doc.select(layout.declared):
         match = re.search(layout.declared_pattern, text_of(tag), re.IGNORECASE)
         if match:
             number = french_number(match.group(1))
@@ -165,11 +175,11 @@ def _declared(soup: BeautifulSoup, layout: Layout) -> int | None:
     return None
 
 
-def read_with(soup: BeautifulSoup, layout: Layout, url: str, group: str | None = None) -> ListPage:
+def read_with(doc: Page, layout: Layout, url: str, group: str | None = None) -> ListPage:
     """Read one page with one layout, or refuse with what did not fit."""
-    cols = columns(soup, layout, url)
-    head = {id(tr) for tr in soup.select(layout.header)} if layout.header else set()
-    elements = _innermost([e for e in soup.select(layout.row) if id(e) not in head])
+    cols = columns(doc, layout, url)
+    head = {id(tr) for tr in doc.select(layout.header)} if layout.header else set()
+    elements = _innermost([e for e in _rows(doc, layout) if id(e) not in head])
     reader = _RowReader(layout, cols, url)
     rows: list[Row] = []
     skipped = 0
@@ -185,23 +195,23 @@ def read_with(soup: BeautifulSoup, layout: Layout, url: str, group: str | None =
             rows.append(row)
     if not rows:
         raise ParseRefused(f"no school rows (empty table): no school in the elements {layout.row!r}", url=url)
-    if layout.count and (shown := len(soup.select(layout.count))) != len(rows):
+    if layout.count and (shown := len(doc.select(layout.count))) != len(rows):
         raise ParseRefused(
             f"the page shows {shown} schools ({layout.count!r}) but {len(rows)} were read ({layout.row!r}): "
             "a school's markup differs from the layout, so the list would be read with a school missing",
             url=url,
         )
-    linked, foreign = links(soup, layout.pagination, url, layout.page_param)
+    linked, foreign = links(doc, layout.pagination, url, layout.page_param)
     # A numbered page the layout's pagination shows but that is not of this list: a sign the list is misread.
     numbered = [t for t in foreign if page_number(t, layout.page_param) > 1]
     pages = {page_number(t, layout.page_param, url): t for t in linked}
     here = page_number(url, layout.page_param)
     return ListPage(
         url=url,
-        edition=_edition(soup, layout),
+        edition=_edition(doc, layout),
         rows=tuple(rows),
-        next_url=next(iter(links(soup, layout.next, url, layout.page_param)[0]), None),
-        declared_count=_declared(soup, layout),
+        next_url=next(iter(links(doc, layout.next, url, layout.page_param)[0]), None),
+        declared_count=_declared(doc, layout),
         last_group=group,
         layout=layout.name,
         ranks_derived=layout.derives_ranks,
@@ -241,18 +251,18 @@ def parse_list_page(
         if not candidates:
             names = ", ".join(c.name for c in (layouts or builtin_layouts()))
             raise ParseRefused(f"there is no layout named {layout!r} (the layouts are: {names})", url=url)
-    soup = BeautifulSoup(content, "lxml", from_encoding=encoding)
+    doc = Page(BeautifulSoup(content, "lxml", from_encoding=encoding))
     read: list[ListPage] = []
     reasons: list[str] = []
     for candidate in candidates:
-        if soup.select_one(candidate.match) is None:
+        if doc.select_one(candidate.match) is None:
             reasons.append(f"{candidate.name}: nothing matches {candidate.match!r}")
             continue
         try:
-            read.append(read_with(soup, candidate, url, group))
+            read.append(read_with(doc, candidate, url, group))
         except ParseRefused as exc:
             reasons.append(f"{candidate.name}: {exc}")
-            if len(candidates) == 1 or sum(soup.select_one(c.match) is not None for c in candidates) == 1:
+            if len(candidates) == 1 or sum(doc.select_one(c.match) is not None for c in candidates) == 1:
                 raise
     if not read:
         raise ParseRefused(

@@ -53,6 +53,7 @@ class Layout:
     declared_pattern: str = DEFAULT_DECLARED
     school_id: str | None = None  # regex over the link's path: group 1 is the school's stable id
     count: str | None = None  # CSS: one element per school on the page, to check that no school row was missed
+    anchor: str | None = None  # CSS: one element inside each school; its row is its nearest ancestor matching `row`
 
     @property
     def derives_ranks(self) -> bool:
@@ -64,7 +65,7 @@ _REQUIRED = ("name", "match", "row", "school", "edition")
 _FIELDS = {f.name for f in fields(Layout)}
 _SELECTORS = (
     *("match", "row", "edition", "header", "link"),
-    *("criterion_label", "criterion_value", "next", "pagination", "declared", "count"),
+    *("criterion_label", "criterion_value", "next", "pagination", "declared", "count", "anchor"),
 )
 _ROW_FIELDS = ("school", "rank", "total", "city")
 _PATTERNS = ("group", "declared_pattern", "school_id")

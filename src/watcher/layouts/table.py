@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import Tag
 
 from ..errors import ParseRefused
 from ..model import normalize_name
+from .find import Page
 from .spec import Layout
 from .text import text_of
 
@@ -66,12 +67,12 @@ class Columns:
     width: int
 
 
-def columns(soup: BeautifulSoup, layout: Layout, where: str) -> Columns | None:
+def columns(doc: Page, layout: Layout, where: str) -> Columns | None:
     """Where the layout's `col:` fields are in this page's table; None when it has none; refused when missing."""
     specs = {k: v for k in ("rank", "school", "total", "city") if (v := getattr(layout, k)) and v.startswith("col:")}
     if not specs and layout.criteria != "col:*":
         return None
-    header_rows = soup.select(str(layout.header))
+    header_rows = doc.select(str(layout.header))
     head = [tr for tr in header_rows if tr.parent is header_rows[0].parent]  # one table's header
     if not head:
         raise ParseRefused(f"the ranking table has no header row ({layout.header}): the layout has changed", url=where)

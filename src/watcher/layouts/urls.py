@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
-from bs4 import BeautifulSoup
+from .find import Page
 
 
 def _host(netloc: str) -> str:
@@ -44,12 +44,12 @@ def same_list(candidate: str, url: str, param: str = "page") -> bool:
     return filters == sorted((k, v) for k, v in parse_qsl(there.query) if k != param)
 
 
-def links(soup: BeautifulSoup, selector: str | None, url: str, param: str) -> tuple[list[str], list[str]]:
+def links(doc: Page, selector: str | None, url: str, param: str) -> tuple[list[str], list[str]]:
     """The links to other pages of this list, and those the selector found that lead elsewhere."""
     if not selector:
         return [], []
     targets, elsewhere = [], []
-    for a in soup.select(selector):
+    for a in doc.select(selector):
         href = a.get("href")
         if href:
             target = urljoin(url, str(href)).split("#", 1)[0]
