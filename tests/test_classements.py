@@ -217,3 +217,19 @@ def test_a_new_edition_far_shorter_than_the_last_is_refused(
     assert run(config, "check") == 1
     assert "only 120 schools read, fewer than the 136 expected" in capsys.readouterr().err
     assert db(config)["snapshots"].count == 1 and smtp.inbox.messages == []
+
+
+def test_a_school_link_to_another_kind_of_page_is_a_warning_not_a_failure(
+    config: Path, site: Site, smtp: SmtpServer, httpserver: HTTPServer, capsys
+) -> None:
+    assert run(config, "check") == 0
+    site.classements(2026, httpserver.url_for("/"))
+    other = "/fiches/etudes/fiche/imt-mines-ales.html"  # seen once on the real site: a link out of the directory
+    site.pages = {
+        k: re.sub(rb'href="[^"]*etablissement-imt-mines-ales-\d+\.html', b'href="' + other.encode(), v)
+        for k, v in site.pages.items()
+    }
+    site.pages[other] = b"<html><head><title>IMT Mines Al\xc3\xa8s</title></head><body><h1>Fiche</h1></body></html>"
+    assert run(config, "check") == 0
+    assert len(smtp.inbox.messages) == 1  # the rank alert still goes out
+    assert "the page of IMT Mines Alès could not be read" in capsys.readouterr().err

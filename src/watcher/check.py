@@ -145,11 +145,11 @@ def _read_school_pages(
     rows = [find_school(snapshot, s) for s in (config.school, *config.school.peer_configs())]
     new_pages, validators, warnings = [], [], []
     for row in rows:
-        if row is None or row.slug is None:
+        if row is None or (row.slug is None and row.link is None):
             continue
         # The list's own link; a row stored before links were kept falls back to the palmarès address.
-        url = row.link or school_page_url(ranking.url, row.slug)
-        latest = store.latest_school_page(row.slug)
+        url = row.link or school_page_url(ranking.url, str(row.slug))
+        latest = store.latest_school_page(row.page_key)
         try:
             browser = config.uses_browser(ranking)
             page = fetcher.get(url, None if browser or not latest else store.validators(url), browser=browser)
@@ -158,7 +158,7 @@ def _read_school_pages(
             parsed = parse_school_page(
                 page.content,
                 url,
-                slug=row.slug,
+                slug=row.page_key,
                 edition=snapshot.edition,
                 fetched_at=at,
                 encoding=page.encoding,
@@ -175,10 +175,10 @@ def _read_school_pages(
 def _with_indicators(alert: Alert, store: Store, new_pages: list[SchoolPage]) -> Alert:
     """The alert, plus the school page's indicators that changed since the previous edition."""
     row = alert.new_row or alert.old_row
-    if row is None or row.slug is None:
+    if row is None:
         return alert
-    current = next((p for p in new_pages if p.slug == row.slug), None) or store.latest_school_page(row.slug)
-    before = store.latest_school_page(row.slug, before_edition=alert.new_edition)
+    current = next((p for p in new_pages if p.slug == row.page_key), None) or store.latest_school_page(row.page_key)
+    before = store.latest_school_page(row.page_key, before_edition=alert.new_edition)
     if current is None or before is None:
         return alert
     return replace(alert, indicators=indicator_changes(before, current))

@@ -45,6 +45,11 @@ class Row:
         return self.name.removesuffix(suffix).strip() if suffix and self.name.endswith(suffix) else self.name
 
     @property
+    def page_key(self) -> str:
+        """What the school's own pages are stored under: its id from the link, else its identity by name."""
+        return self.slug or self.key
+
+    @property
     def key(self) -> str:
         """Stable identity across editions: the slug of the school page, else the folded name."""
         return f"slug:{self.slug}" if self.slug else f"name:{normalize_name(self.name)}"

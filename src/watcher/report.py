@@ -112,9 +112,9 @@ def write_report(config: Config, store: Store, output: Path) -> Path:
         latest = max(snapshots, key=lambda s: (s.edition, s.fetched_at)) if snapshots else None
         row = find_school(latest, config.school) if latest else None
         changes: tuple[IndicatorChange, ...] = ()
-        if latest and row and row.slug:
-            current = store.latest_school_page(row.slug)
-            before = store.latest_school_page(row.slug, before_edition=latest.edition)
+        if latest and row:
+            current = store.latest_school_page(row.page_key)
+            before = store.latest_school_page(row.page_key, before_edition=latest.edition)
             changes = indicator_changes(before, current) if current and before else ()
         if found := section(name, snapshots, config.school, changes):
             sections.append(found)
