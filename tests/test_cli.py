@@ -70,3 +70,29 @@ def test_demo_runs_offline_and_saves_the_alert(tmp_path: Path) -> None:
     assert "2020 : 33e, 2021 : 27e, 2025 : 21e, 2026 : 15e" in text
     assert "points sur 119" in text and "rangs déduits de l'ordre de la liste" in text
     assert "(palmares-table)" in result.stdout
+
+
+def test_parse_tries_the_configs_own_layout_and_says_why_the_others_do_not_fit(tmp_path: Path) -> None:
+    page = tmp_path / "saved.html"
+    items = "".join(f'<li class="r"><h3>École {i}</h3><b class="n">{90 - i}/100</b></li>' for i in range(1, 13))
+    page.write_text(f"<html><body><h1>Classement 2027 des écoles</h1><ol>{items}</ol></body></html>", "utf-8")
+    refused = watcher("parse", str(page), cwd=tmp_path)
+    assert refused.returncode == 1
+    assert (
+        "classements-cards: nothing matches" in refused.stderr and "palmares-table: nothing matches" in refused.stderr
+    )
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[[rankings]]\nname = "C"\nurl = "https://www.letudiant.fr/classements/x.html"\n'
+        '[email]\nto = ["a@example.org"]\nfrom = "b@example.org"\n'
+        '[[layouts]]\nname = "new"\nmatch = "ol li.r"\nrow = "li.r"\nschool = "h3"\ntotal = ".n"\nedition = "h1"\n',
+        encoding="utf-8",
+    )
+    read = watcher("--config", str(config), "parse", str(page), "--layout", "new", cwd=tmp_path)
+    assert read.returncode == 0, read.stderr
+    lines = read.stdout.splitlines()
+    assert lines[:2] == [
+        "Layout new: edition 2027, 12 schools read from 1 page(s)",
+        "Ranks derived from the list order (the page shows none)",
+    ]
+    assert "École 1" in lines[2] and "89/100" in lines[2]
