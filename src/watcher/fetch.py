@@ -222,18 +222,13 @@ class Fetcher:
             error = error or str(exc)
             raise
         finally:
-            self.log.append(
-                FetchLog(
-                    url=url,
-                    started_at=started,
-                    status=status,
-                    bytes=len(body),
-                    duration_ms=round((time.perf_counter() - t0) * 1000),
-                    outcome="failed" if error else ("not-modified" if status == 304 else "fetched"),
-                    error=error,
-                )
-            )
+            self._log(url, started, t0, status, len(body), error)
         return page
+
+    def _log(self, url: str, started: datetime, t0: float, status: int | None, size: int, error: str | None) -> None:
+        outcome = "failed" if error else ("not-modified" if status == 304 else "fetched")
+        duration = round((time.perf_counter() - t0) * 1000)
+        self.log.append(FetchLog(url, started, status, size, duration, outcome, error))
 
     def _render(self, url: str) -> Page:
         from .browser import render  # a subprocess, only for rankings that need it
@@ -247,17 +242,7 @@ class Fetcher:
             error = str(exc)
             raise
         finally:
-            self.log.append(
-                FetchLog(
-                    url=url,
-                    started_at=started,
-                    status=None if error else 200,
-                    bytes=len(content),
-                    duration_ms=round((time.perf_counter() - t0) * 1000),
-                    outcome="failed" if error else "fetched",
-                    error=error,
-                )
-            )
+            self._log(url, started, t0, None if error else 200, len(content), error)
         return Page(url=url, status=200, content=content, encoding="utf-8", validators=Validators(url, None, None))
 
     def _read_capped(self, response: httpx.Response, url: str) -> bytes:
