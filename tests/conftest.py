@@ -82,6 +82,7 @@ class Site:
     requests: list[Request] = field(default_factory=list)
     robots: bytes = b"User-agent: *\nAllow: /\n"
     delay: float = 0.0  # seconds the list page hangs before answering (cut short when set back to 0)
+    versions: dict[str, list[bytes]] = field(default_factory=dict)  # path -> bodies served once each, before pages
     waiting: bool = False
 
     def edition(self, year: int) -> None:
@@ -131,7 +132,7 @@ class Site:
             self.waiting = True
             time.sleep(0.05)
         self.waiting = False
-        body = self.pages.get(path)
+        body = self.versions[path].pop(0) if self.versions.get(path) else self.pages.get(path)
         if body is None:
             return Response(b"not found", status=404)
         headers = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -269,3 +270,31 @@ def test_a_crash_in_one_ranking_does_not_stop_the_others(
     out = capsys.readouterr()
     assert "Bis: baseline" in out.out
     assert "internal error: RuntimeError: boom" in out.err
+
+
+def test_a_list_that_moves_onto_two_pages_is_then_watched_on_both(config: Path, site: Site, smtp: SmtpServer) -> None:
+    # The 2021 list on one page, then the same list split over two: then a revision of page 2 alone.
+    site.edition(2021)
+    page1, page2 = site.pages[LIST_PATH], site.pages.pop(LIST_PATH + "?page=2")
+    rows2 = page2[page2.index(b"<tbody>") + 7 : page2.index(b"</tbody>")]
+    nav = page1.index(b'<nav class="c-pagination">')
+    single = page1[:nav] + page1[page1.index(b"</nav>", nav) + 6 :]
+    site.pages[LIST_PATH] = single.replace(b"</tbody>", rows2 + b"</tbody>", 1)
+    assert run(config, "check") == 0
+    site.pages[LIST_PATH], site.pages[LIST_PATH + "?page=2"] = page1, page2  # same schools, two pages
+    assert run(config, "check") == 0
+    assert db(config)["snapshots"].count == 2  # the same list, kept with its two pages
+    last = next(iter(db(config)["snapshots"].rows_where(order_by="id desc", limit=1)))
+    assert last["pages"].count("home.html") == 2
+    # A revision on page 2 only (page 1 answers 304): two schools swap places.
+    text = page2.decode()
+    first = text.index('<tr class="c-pmd-table__row">')
+    second = text.index('<tr class="c-pmd-table__row">', first + 1)
+    end = text.index("</tr>", second) + 5
+    a, b = text[first:second], text[second:end]
+    rank_a = re.search(r'rank">([^<]+)<', a).group(1)
+    rank_b = re.search(r'rank">([^<]+)<', b).group(1)
+    swapped = b.replace(f'rank">{rank_b}<', f'rank">{rank_a}<') + a.replace(f'rank">{rank_a}<', f'rank">{rank_b}<')
+    site.pages[LIST_PATH + "?page=2"] = (text[:first] + swapped + text[end:]).encode()
+    assert run(config, "check") == 0
+    assert db(config)["snapshots"].count == 3  # seen

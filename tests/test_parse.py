@@ -592,3 +592,34 @@ def test_fixture_2017_real_top_three_families_on_20_total_on_60():
     assert equal and all(b.rank == a.rank + 1 and not a.tied and not b.tied for a, b in equal)
     (ales,) = [r for r in snapshot.rows if r.slug == "imt-mines-ales"]
     assert (ales.rank, ales.name) == (51, "École des mines d'Alès")  # its name before 2017
+
+
+def test_the_total_is_the_note_column_not_a_criterion_under_a_notes_heading():
+    head = header().replace("Critères (sur 20 points)", "Notes (sur 20 points)")
+    (row, *_) = read(page(schools(n=3), head=head)).rows
+    assert row.total == 30.8  # "Note sur 63", not the first criterion under "Notes (sur 20 points)"
+    assert [label for label, _ in row.scores] == list(CRITERIA)
+
+
+def test_of_two_total_columns_the_one_out_of_the_larger_maximum_is_the_total():
+    head = header().replace('<th rowspan="2">Note sur 63</th>', '<th rowspan="2">Note sur 63</th>')
+    head = head.replace('<th rowspan="2">Rang</th>', '<th rowspan="2">Rang</th><th rowspan="2">Note sur 20</th>')
+    rows = [r.replace("<td>1</td>", "<td>1</td><td>12</td>", 1) for r in schools(n=1)]
+    (row,) = read(page(rows, head=head)).rows
+    assert row.total == 30.8 and ("Note sur 20", 12.0) in row.scores
+
+
+def test_a_next_link_drawn_as_an_icon_is_followed():
+    nav = '<nav><a href="?page=2" aria-label="Page suivante"><svg viewBox="0 0 8 8"></svg></a></nav>'
+    assert read(page(schools(n=3), after=nav)).next_url == LIST_URL + "?page=2"
+
+
+def test_an_undeclared_windows_1252_page_is_detected_and_read():
+    (row, *_) = read(page(schools(n=3), encoding="windows-1252")).rows
+    assert row.name == "École 1"
+
+
+def test_bytes_that_are_not_the_declared_charset_are_refused_as_such():
+    content = page(schools(n=3), encoding="windows-1252")
+    with pytest.raises(ParseRefused, match=r"not valid utf-8, the charset that the server declares: byte 0xe8"):
+        read(content, encoding="utf-8")

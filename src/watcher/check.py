@@ -184,6 +184,82 @@ def _with_indicators(alert: Alert, store: Store, new_pages: list[SchoolPage]) ->
     return replace(alert, indicators=indicator_changes(before, current))
 
 
+def _read_whole(
+    ranking: RankingConfig,
+    config: Config,
+    store: Store,
+    fetcher: Fetcher,
+    previous: Snapshot | None,
+    fetched_at: datetime,
+    *,
+    conditional: bool = True,
+) -> tuple[Snapshot | None, tuple[Validators, ...]]:
+    """Fetch and read one list whole (None when every page answered 304), or raise why it cannot be trusted."""
+    browser = config.uses_browser(ranking)
+    first = (
+        _fetch_changed(fetcher, store, ranking.url, previous, browser)
+        if conditional
+        else fetcher.get(ranking.url, browser=browser)
+    )
+    if first is None:
+        return None, ()
+    pages, parsed = read_list(
+        fetcher, first, config.fetch.max_pages, config.site_layouts, ranking.layout, browser=browser
+    )
+    # Editions counted 164 to 174 schools: a list much shorter than the last one was not read whole.
+    min_rows = max(MIN_ROWS, math.ceil(previous.count * PLAUSIBLE_SHARE)) if previous else MIN_ROWS
+    snapshot = assemble(parsed, ranking=ranking.name, fetched_at=fetched_at, min_rows=min_rows)
+    if previous is not None and snapshot.edition == previous.edition and snapshot.count < previous.count * 0.95:
+        # A revision adds or removes a school or two; a list that lost its tail was cut short.
+        raise ParseRefused(
+            f"{snapshot.count} schools read where the same edition listed {previous.count}: the list "
+            "looks cut short (a missing page or a truncated table), so nobody is reported as leaving it",
+            url=ranking.url,
+        )
+    if previous is not None and snapshot.edition < previous.edition:
+        raise ParseRefused(
+            f"the page shows edition {snapshot.edition}, older than edition {previous.edition} already "
+            "seen: an old copy is not news (to add a past edition, use `watcher import`)",
+            url=ranking.url,
+        )
+    return snapshot, tuple(p.validators for p in pages)
+
+
+def _leaves(alert: Alert) -> bool:
+    """Whether an alert tells of the school or a peer no longer in the list."""
+    return alert.kind == "left" or any(p.old is not None and p.new is None for p in alert.peers)
+
+
+def _confirm(
+    alerts: list[Alert],
+    snapshot: Snapshot,
+    ranking: RankingConfig,
+    config: Config,
+    store: Store,
+    fetcher: Fetcher,
+    previous: Snapshot,
+) -> list[Alert]:
+    """Alerts of a school leaving the list, once a second, fresh, whole read agrees; else `ParseRefused`."""
+    if not any(_leaves(a) for a in alerts):
+        return alerts
+    who = ", ".join(a.school for a in alerts if a.kind == "left") or "a peer"
+    try:
+        again, _ = _read_whole(ranking, config, store, fetcher, previous, snapshot.fetched_at, conditional=False)
+    except (ParseRefused, FetchError) as exc:
+        raise ParseRefused(
+            f"{who} seemed to have left the list, but the second read that must confirm it failed, so nothing "
+            f"was recorded and the next check reads the list again: {exc}",
+            url=ranking.url,
+        ) from exc
+    if again is None or again.content_hash != snapshot.content_hash:
+        raise ParseRefused(
+            f"{who} seemed to have left the list, but a second whole read a moment later gave another list, so "
+            "nothing was recorded and the next check reads the list again",
+            url=ranking.url,
+        )
+    return [replace(a, confirmed_reads=2) if _leaves(a) else a for a in alerts]
+
+
 def _observe(
     ranking: RankingConfig, config: Config, store: Store, fetcher: Fetcher, fetched_at: datetime
 ) -> tuple[CheckResult, _Writes]:
@@ -191,32 +267,14 @@ def _observe(
     # Only a snapshot this tool checked itself is a base for news; imported editions only fill the history,
     # so the first check after an import is a baseline.
     previous = store.latest_snapshot(ranking.name, checked_only=True)
-    snapshot: Snapshot | None = None
-    validators: tuple[Validators, ...] = ()
     try:
-        browser = config.uses_browser(ranking)
-        first = _fetch_changed(fetcher, store, ranking.url, previous, browser)
-        if first is not None:
-            pages, parsed = read_list(
-                fetcher, first, config.fetch.max_pages, config.site_layouts, ranking.layout, browser=browser
-            )
-            # Editions counted 164 to 174 schools: a list much shorter than the last one was not read whole.
-            min_rows = max(MIN_ROWS, math.ceil(previous.count * PLAUSIBLE_SHARE)) if previous else MIN_ROWS
-            snapshot = assemble(parsed, ranking=ranking.name, fetched_at=fetched_at, min_rows=min_rows)
-            validators = tuple(p.validators for p in pages)
-            if previous is not None and snapshot.edition == previous.edition and snapshot.count < previous.count * 0.95:
-                # A revision adds or removes a school or two; a list that lost its tail was cut short.
-                raise ParseRefused(
-                    f"{snapshot.count} schools read where the same edition listed {previous.count}: the list "
-                    "looks cut short (a missing page or a truncated table), so nobody is reported as leaving it",
-                    url=ranking.url,
-                )
-            if previous is not None and snapshot.edition < previous.edition:
-                raise ParseRefused(
-                    f"the page shows edition {snapshot.edition}, older than edition {previous.edition} already "
-                    "seen: an old copy is not news (to add a past edition, use `watcher import`)",
-                    url=ranking.url,
-                )
+        snapshot, validators = _read_whole(ranking, config, store, fetcher, previous, fetched_at)
+        if snapshot is not None and previous is not None and previous.content_hash != snapshot.content_hash:
+            events = diff(previous, snapshot)
+            alerts = alerts_for(previous, snapshot, events, config.school, past=store.snapshots(ranking.name))
+            alerts = _confirm(alerts, snapshot, ranking, config, store, fetcher, previous)
+        else:
+            alerts = []
     except ParseRefused as exc:
         return CheckResult(ranking.name, "refused", error=str(exc)), _Writes()
     except FetchError as exc:
@@ -241,10 +299,9 @@ def _observe(
     if snapshot is None or (previous is not None and previous.content_hash == snapshot.content_hash):
         outcome = "not-modified" if snapshot is None else "unchanged"
         result = CheckResult(ranking.name, outcome, previous, row, warning=warning)
-        return result, _Writes(validators=validators, school_pages=tuple(new_pages))
-    events = diff(previous, snapshot) if previous else []
-    past = store.snapshots(ranking.name) if previous else ()
-    alerts = alerts_for(previous, snapshot, events, config.school, past=past)
+        # The same list over other pages (one page became two): kept, so that the next check asks for each page.
+        moved = snapshot if snapshot is not None and previous is not None and snapshot.pages != previous.pages else None
+        return result, _Writes(moved, validators=validators, school_pages=tuple(new_pages))
     messages = tuple(
         render_alert(
             _with_indicators(a, store, new_pages),

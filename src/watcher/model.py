@@ -309,6 +309,7 @@ class Alert:
     peers: tuple[PeerMove, ...] = ()
     indicators: tuple[IndicatorChange, ...] = ()
     ranks_derived: bool = False  # the new list shows no rank: ranks were derived from its order
+    confirmed_reads: int = 1  # whole reads of the new list that agree (2 when a school leaving was confirmed)
 
     @property
     def places(self) -> int | None:

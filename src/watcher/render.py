@@ -29,6 +29,7 @@ class Figures:
     criteria: tuple[tuple[str, str, str, str], ...]  # label, before, after, change
     source_line: str
     rank_note: str | None  # how the ranks were counted, when the page shows none
+    confirmation: str | None  # that a school's leaving the list was confirmed by a second whole read
     fetched: str
     before: str  # column heading for the old figures: "2020", or "avant révision" for a revised list
     after: str
@@ -119,8 +120,9 @@ def figures(alert: Alert) -> Figures:
     else:
         assert old is not None
         subject = f"{alert.school} ne figure plus au {title}"
+        read = "lu en entier deux fois de suite" if alert.confirmed_reads > 1 else "lu en entier"
         headline = (
-            f"{alert.school} ne figure plus au {title}, lu en entier ({alert.new_count} écoles) ; "
+            f"{alert.school} ne figure plus au {title}, {read} ({alert.new_count} écoles) ; "
             f"elle était {ordinal(old.rank, old.tied)} dans l'édition {alert.old_edition}."
         )
     ranking_line = f"{alert.ranking}, édition {alert.new_edition} : {alert.new_count} écoles classées"
@@ -151,6 +153,12 @@ def figures(alert: Alert) -> Figures:
         share_line=share_line,
         criteria=_criteria(old, new),
         source_line=f"Source : {alert.url} — relevé le {paris_time(alert.fetched_at)}",
+        confirmation=(
+            f"Départ confirmé : la liste a été lue en entier deux fois de suite, {alert.new_count} écoles à chaque "
+            "lecture, avec le même résultat."
+            if alert.confirmed_reads > 1
+            else None
+        ),
         rank_note=(
             "Rang déduit de l'ordre de la liste : la page ne publie pas de rang ; "
             "des écoles de même note sont comptées ex aequo."

@@ -19,7 +19,7 @@ from ..model import Row, normalize_name
 from .find import Page
 from .spec import Layout, builtin_layouts
 from .table import Columns, columns, expand, own_cells
-from .text import RANK, UNRANKED, french_number, out_of, text_of
+from .text import RANK, UNRANKED, decode, french_number, out_of, text_of
 from .urls import links, page_number
 
 _YEAR = re.compile(r"\b(20\d\d)\b")
@@ -251,7 +251,7 @@ def parse_list_page(
         if not candidates:
             names = ", ".join(c.name for c in (layouts or builtin_layouts()))
             raise ParseRefused(f"there is no layout named {layout!r} (the layouts are: {names})", url=url)
-    doc = Page(BeautifulSoup(content, "lxml", from_encoding=encoding))
+    doc = Page(BeautifulSoup(decode(content, encoding, url), "lxml"))
     read: list[ListPage] = []
     reasons: list[str] = []
     for candidate in candidates:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bs4 import Tag
@@ -58,6 +59,15 @@ def _header_labels(header_rows: list[Tag]) -> list[list[str]]:
     return columns
 
 
+def _out_of(column: list[str]) -> float:
+    """The maximum a column's labels announce ("Note sur 63" → 63), 0 without one."""
+    for label in reversed(column):
+        match = re.search(r"sur\s+(\d+(?:[.,]\d+)?)", label)
+        if match:
+            return float(match.group(1).replace(",", "."))
+    return 0.0
+
+
 @dataclass(frozen=True, slots=True)
 class Columns:
     """Where each `col:` field of a layout is in this page's table."""
@@ -80,10 +90,16 @@ def columns(doc: Page, layout: Layout, where: str) -> Columns | None:
 
     def find(spec: str) -> int | None:
         words = tuple(normalize_name(w) or w for w in spec[4:].split("|"))
-        for index, column in enumerate(labels):
-            if any(normalize_name(label).startswith(words) or label.strip() in words for label in column):
-                return index
-        return None
+
+        def fits(label: str) -> bool:
+            return normalize_name(label).startswith(words) or label.strip() in words
+
+        # A column's own label (its lowest) wins over a heading spanning several ("Notes (sur 20 points)" over the
+        # criteria); among several, the one out of the largest maximum ("Note sur 63" is the total, not a criterion).
+        own = [i for i, column in enumerate(labels) if column and fits(column[-1])]
+        spanning = [i for i, column in enumerate(labels) if any(fits(label) for label in column)]
+        found = own or spanning
+        return max(found, key=lambda i: (_out_of(labels[i]), -i)) if found else None
 
     index = {key: find(spec) for key, spec in specs.items()}
     missing = [spec[4:].split("|")[0] for key, spec in specs.items() if index[key] is None and key != "city"]

@@ -6,11 +6,46 @@ import re
 
 from bs4 import NavigableString, Tag
 
+from ..errors import ParseRefused
+
 _THOUSANDS = re.compile(r"(?<=\d)[ \u202f\xa0](?=\d{3}(?!\d))")
 _NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)?")
 _OUT_OF = re.compile(r"/\s*(\d+(?:[.,]\d+)?)")
 RANK = re.compile(r"^\s*=?\s*#?\s*(\d{1,4})\s*(?:er|re|ère|e|ème|eme|è)?(?:\W|$)", re.IGNORECASE)
 UNRANKED = {"nc", "n c", "non classe", "non classee", "non classees", "hors classement"}
+
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w-]+)""", re.IGNORECASE)
+
+
+def decode(content: bytes, declared: str | None, url: str) -> str:
+    """The page's text, in the charset the server declares, else the page itself, else UTF-8 or windows-1252.
+
+    Bytes that are not valid in that charset are refused with what they are, never read as garbled names.
+    """
+    meta = _META_CHARSET.search(content[:4096])
+    charset, source = (
+        (declared, "the server declares")
+        if declared
+        else (meta.group(1).decode("ascii", "replace"), "the page declares")
+        if meta
+        else (None, "")
+    )
+    if charset is None:
+        try:
+            return content.decode("utf-8")
+        except UnicodeDecodeError:
+            charset, source = "windows-1252", "was detected (no charset declared, and the bytes are not UTF-8)"
+    try:
+        return content.decode(charset)
+    except LookupError as exc:
+        raise ParseRefused(f"the page's charset {charset!r}, which {source}, is not known", url=url) from exc
+    except UnicodeDecodeError as exc:
+        raise ParseRefused(
+            f"the page's bytes are not valid {charset}, the charset that {source}: byte {content[exc.start]:#04x} at "
+            f"position {exc.start:,} ({exc.reason}); the page is damaged or mislabelled, so it is not read",
+            url=url,
+        ) from exc
 
 
 def text_of(tag: Tag) -> str:
