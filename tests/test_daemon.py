@@ -244,3 +244,29 @@ def test_layout_change_alerts_operators_once_then_once_on_recovery(
     time.sleep(1.5)
     assert len(smtp.inbox.messages) == 2  # and never a comms alert
     assert d.stop() == 0
+
+
+def test_the_daemons_delivery_waits_for_a_running_check(smtp: SmtpServer, write_config) -> None:
+    from email.message import EmailMessage
+
+    from watcher import config as config_module
+    from watcher.daemon import Daemon
+    from watcher.store import Store
+
+    cfg = config_module.load(write_config(smtp.port))
+    message = EmailMessage()
+    message["Message-ID"], message["Subject"] = "<pending@example.org>", "IMT Mines Alès : 15e"
+    message["From"], message["To"] = "watcher@example.org", "communication@example.org"
+    message.set_content("texte")
+    store = Store.open(cfg.database)
+    store.record_check("C", [], alerts=[message])
+    store.close()
+    daemon = Daemon(cfg)
+    try:
+        with check_lock(cfg.database):  # a `watcher check` run by hand, delivering the outbox itself
+            daemon.deliver()
+            assert smtp.inbox.messages == []  # not sent twice at once
+        daemon.deliver()
+        assert [m["Message-ID"] for m in smtp.inbox.messages] == ["<pending@example.org>"]
+    finally:
+        daemon.fetcher.close()

@@ -304,3 +304,26 @@ def test_a_revision_labels_the_columns_before_and_after():
     text, html = parts(revised)
     assert "Points par famille de critères (avant révision → après révision)" in text
     assert "<th>avant révision</th><th>après révision</th>" in html
+
+
+HOSTILE = '<img src=x onerror="alert(1)">'
+
+
+@pytest.mark.parametrize("field", ["school", "peer", "indicator label", "indicator value", "criterion label"])
+def test_each_scraped_field_is_escaped_in_the_html_part(alert, field):
+    from watcher.model import IndicatorChange, PeerMove
+
+    assert alert.new_row is not None and alert.old_row is not None
+    changes = {
+        "school": {"school": HOSTILE},
+        "peer": {"peers": (PeerMove(HOSTILE, alert.old_row, alert.new_row),)},
+        "indicator label": {"indicators": (IndicatorChange(HOSTILE, "1", "2", 1),)},
+        "indicator value": {"indicators": (IndicatorChange("Salaire", "1", HOSTILE, 0),)},
+        "criterion label": {
+            "new_row": replace(alert.new_row, scores=((HOSTILE, 12.0),)),
+            "old_row": replace(alert.old_row, scores=((HOSTILE, 11.0),)),
+        },
+    }[field]
+    text, html = parts(replace(alert, **changes))
+    assert HOSTILE in text  # the plain text shows it as read
+    assert "<img" not in html and "&lt;img src=x onerror=" in html
