@@ -623,3 +623,32 @@ def test_bytes_that_are_not_the_declared_charset_are_refused_as_such():
     content = page(schools(n=3), encoding="windows-1252")
     with pytest.raises(ParseRefused, match=r"not valid utf-8, the charset that the server declares: byte 0xe8"):
         read(content, encoding="utf-8")
+
+
+def test_a_declared_count_one_off_is_accepted_and_kept_two_off_is_refused():
+    intro = "<p>Le palmarès 2021 classe {} écoles d'ingénieurs.</p>"
+    snapshot = build(page(schools(n=12), intro=intro.format(13)))
+    assert (snapshot.count, snapshot.declared_count) == (12, 13)
+    assert snapshot.count_note == "the page says 13 schools are ranked, 12 were read"
+    assert "the page says 14 schools are ranked but 12 were read" in refused(
+        page(schools(n=12), intro=intro.format(14))
+    )
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        '<tr><td colspan="7">A+</td></tr>',  # the letter alone
+        '<tr><th colspan="7">Groupe A+</th></tr>',  # in a th
+        '<tr><td colspan="7"><strong>Groupe A+</strong></td></tr>',
+    ],
+)
+def test_group_headings_in_every_form_set_the_group(heading):
+    parsed = read(page([heading, *schools(n=3)]))
+    assert {row.group for row in parsed.rows} == {"A+"}
+
+
+def test_a_group_given_as_a_column_is_read_for_each_school():
+    head = header().replace('<th rowspan="2">Ville</th>', '<th rowspan="2">Groupe</th>')
+    rows = [school(i, f"École {i}", city="A+" if i < 3 else "Groupe B") for i in range(1, 5)]
+    assert [row.group for row in read(page(rows, head=head)).rows] == ["A+", "A+", "B", "B"]

@@ -327,3 +327,8 @@ def test_each_scraped_field_is_escaped_in_the_html_part(alert, field):
     text, html = parts(replace(alert, **changes))
     assert HOSTILE in text  # the plain text shows it as read
     assert "<img" not in html and "&lt;img src=x onerror=" in html
+
+
+def test_a_count_one_off_from_the_page_is_said_in_the_alert(alert):
+    text, _ = parts(replace(alert, declared_count=169))
+    assert "168 écoles classées (167 dans l'édition 2020) ; la page en annonce 169" in text

@@ -289,6 +289,8 @@ def _observe(
             f"{config.school.name} is not in this list ({current.count} schools read). If it should be, "
             "check [school] name, or set [school] slug from its page's URL."
         )
+    if current.count_note:
+        warnings.append(current.count_note + " (one off: accepted)")
     missing = [p.name for p in config.school.peer_configs() if find_school(current, p) is None]
     if missing:
         warnings.append(f"peer(s) not in this list: {', '.join(missing)}; check the spelling in [school] peers")

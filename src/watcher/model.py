@@ -69,6 +69,14 @@ class Snapshot:
     origin: str = field(default="check", compare=False)  # "check", or "import" for a saved past edition
     ranks_derived: bool = False  # the page shows no rank: ranks were derived from the list order
     layout: str = field(default="", compare=False)  # the layout the pages were read with
+    declared_count: int | None = field(default=None, compare=False)  # the count the page states, if it does
+
+    @property
+    def count_note(self) -> str | None:
+        """What to say when the page states a count one off from the schools read (accepted, not hidden)."""
+        if self.declared_count is None or self.declared_count == self.count:
+            return None
+        return f"the page says {self.declared_count} schools are ranked, {self.count} were read"
 
     def __post_init__(self) -> None:
         if not self.content_hash:
@@ -310,6 +318,7 @@ class Alert:
     indicators: tuple[IndicatorChange, ...] = ()
     ranks_derived: bool = False  # the new list shows no rank: ranks were derived from its order
     confirmed_reads: int = 1  # whole reads of the new list that agree (2 when a school leaving was confirmed)
+    declared_count: int | None = None  # the count the new list's page states, when it differs from the rows read
 
     @property
     def places(self) -> int | None:

@@ -128,6 +128,8 @@ def figures(alert: Alert) -> Figures:
     ranking_line = f"{alert.ranking}, édition {alert.new_edition} : {alert.new_count} écoles classées"
     if alert.old_edition != alert.new_edition:
         ranking_line += f" ({alert.old_count} dans l'édition {alert.old_edition})"
+    if alert.declared_count is not None:
+        ranking_line += f" ; la page en annonce {alert.declared_count}"
     points_line = group_line = share_line = None
     if new is not None:
         earlier = "avant la révision" if alert.old_edition == alert.new_edition else f"édition {alert.old_edition}"

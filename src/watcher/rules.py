@@ -129,5 +129,6 @@ def alerts_for(
             series=tuple(school_history([*past, old, new], school)),
             peers=peer_moves(old, new, school),
             ranks_derived=new.ranks_derived or old.ranks_derived,
+            declared_count=new.declared_count if new.declared_count != new.count else None,
         )
     ]

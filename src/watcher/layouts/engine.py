@@ -18,7 +18,7 @@ from ..errors import ParseRefused
 from ..model import Row, normalize_name
 from .find import Page
 from .spec import Layout, builtin_layouts
-from .table import Columns, columns, expand, own_cells
+from .table import ROW_FIELDS, Columns, columns, expand, own_cells
 from .text import RANK, UNRANKED, decode, french_number, out_of, text_of
 from .urls import links, page_number
 
@@ -70,7 +70,7 @@ class _RowReader:
             return None
         if spec.startswith("col:"):
             assert self.cols is not None
-            key = next(k for k in ("rank", "school", "total", "city") if getattr(self.layout, k) == spec)
+            key = next(k for k in ROW_FIELDS if getattr(self.layout, k) == spec)
             i = self.cols.index.get(key)
             return cells[i] if i is not None and i < len(cells) else None
         if spec.startswith("re:"):
@@ -124,9 +124,14 @@ class _RowReader:
             score_max=tuple((label, top) for label, text in criteria if (top := out_of(text)) is not None),
             total=french_number(total_text),
             total_max=out_of(total_text),
-            group=group,
+            group=self._group(row, cells) or group,
             link=urljoin(self.url, href).split("#", 1)[0] if href and not href.startswith("#") else None,
         )
+
+    def _group(self, row: Tag, cells: list[Tag]) -> str | None:
+        """The group a column or element of the row gives (the letter alone, or "Groupe A+")."""
+        letter = re.search(r"(?<![\w+])([A-E]\+?)(?![\w'’+])", self.text(row, self.layout.group_field, cells))
+        return letter.group(1).upper() if letter else None
 
     def _school_id(self, href: str) -> str | None:
         if not href or not self.layout.school_id:
@@ -188,7 +193,7 @@ def read_with(doc: Page, layout: Layout, url: str, group: str | None = None) -> 
         if row == "":
             heading = re.search(layout.group, text_of(element) + " ", re.IGNORECASE) if layout.group else None
             if heading:
-                group = heading.group(1).upper()
+                group = next(g for g in heading.groups() if g).upper()
             else:
                 skipped += 1
         elif isinstance(row, Row):

@@ -45,6 +45,7 @@ class Layout:
     criterion_label: str | None = None  # CSS within a criterion element
     criterion_value: str | None = None  # CSS within a criterion element
     group: str | None = None  # regex over a row that is not a school: a group heading, group 1 is the group
+    group_field: str | None = None  # field: the school's group, when the row itself gives it (a column)
     next: str | None = None  # CSS: the link to the next page
     pagination: str | None = None  # CSS: links to the list's numbered pages
     page_param: str = "page"  # the query parameter that numbers the pages
@@ -67,7 +68,7 @@ _SELECTORS = (
     *("match", "row", "edition", "header", "link"),
     *("criterion_label", "criterion_value", "next", "pagination", "declared", "count", "anchor"),
 )
-_ROW_FIELDS = ("school", "rank", "total", "city")
+_ROW_FIELDS = ("school", "rank", "total", "city", "group_field")
 _PATTERNS = ("group", "declared_pattern", "school_id")
 
 

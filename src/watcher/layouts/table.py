@@ -59,6 +59,10 @@ def _header_labels(header_rows: list[Tag]) -> list[list[str]]:
     return columns
 
 
+ROW_FIELDS = ("rank", "school", "total", "city", "group_field")  # the fields that can name a column
+REQUIRED = ("rank", "school", "total")  # a column the layout names for these must be there
+
+
 def _out_of(column: list[str]) -> float:
     """The maximum a column's labels announce ("Note sur 63" → 63), 0 without one."""
     for label in reversed(column):
@@ -79,7 +83,7 @@ class Columns:
 
 def columns(doc: Page, layout: Layout, where: str) -> Columns | None:
     """Where the layout's `col:` fields are in this page's table; None when it has none; refused when missing."""
-    specs = {k: v for k in ("rank", "school", "total", "city") if (v := getattr(layout, k)) and v.startswith("col:")}
+    specs = {k: v for k in ROW_FIELDS if (v := getattr(layout, k)) and v.startswith("col:")}
     if not specs and layout.criteria != "col:*":
         return None
     header_rows = doc.select(str(layout.header))
@@ -102,7 +106,7 @@ def columns(doc: Page, layout: Layout, where: str) -> Columns | None:
         return max(found, key=lambda i: (_out_of(labels[i]), -i)) if found else None
 
     index = {key: find(spec) for key, spec in specs.items()}
-    missing = [spec[4:].split("|")[0] for key, spec in specs.items() if index[key] is None and key != "city"]
+    missing = [spec[4:].split("|")[0] for key, spec in specs.items() if index[key] is None and key in REQUIRED]
     if missing:
         seen = " | ".join(" / ".join(col) or "(empty)" for col in labels)
         raise ParseRefused(
