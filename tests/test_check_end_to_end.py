@@ -298,3 +298,25 @@ def test_a_list_that_moves_onto_two_pages_is_then_watched_on_both(config: Path, 
     site.pages[LIST_PATH + "?page=2"] = (text[:first] + swapped + text[end:]).encode()
     assert run(config, "check") == 0
     assert db(config)["snapshots"].count == 3  # seen
+
+
+def test_a_first_read_of_a_teaser_does_not_make_the_school_enter_later(
+    config: Path, site: Site, smtp: SmtpServer, capsys
+) -> None:
+    # The first check sees a 12-school teaser of the 2021 list; the next one, the whole list.
+    site.edition(2021)
+    whole1, whole2 = site.pages[LIST_PATH], site.pages.pop(LIST_PATH + "?page=2")
+    body = whole1.decode()
+    cut = body.index('<tr class="c-pmd-table__row">')
+    for _ in range(12):
+        cut = body.index("</tr>", body.index('<tr class="c-pmd-table__row">', cut)) + 5
+    teaser = body[:cut] + body[body.index("</tbody>") :]
+    nav = teaser.index('<nav class="c-pagination">')
+    teaser = teaser[:nav] + teaser[teaser.index("</nav>", nav) + 6 :]
+    site.pages[LIST_PATH] = teaser.replace("classe 168 écoles", "classe des écoles").encode()
+    assert run(config, "check") == 0
+    site.pages[LIST_PATH], site.pages[LIST_PATH + "?page=2"] = whole1, whole2
+    assert run(config, "check") == 0
+    assert smtp.inbox.messages == []  # no "IMT Mines Alès entre au palmarès"
+    assert "the last list held 12 schools and this one 168" in capsys.readouterr().err
+    assert db(config)["snapshots"].count == 2

@@ -104,16 +104,14 @@ def test_an_edition_missing_its_page_7_gives_no_alert_and_exits_1(
 def test_history_runs_across_the_layout_change(
     config: Path, site: Site, smtp: SmtpServer, httpserver: HTTPServer, capsys
 ) -> None:
-    def imported(edition: int, *files: Path, url: tuple[str, ...] = ()) -> None:
-        assert run(config, "import", *map(str, files), "--edition", str(edition), "--ranking", RANKING, *url) == 0
+    def imported(edition: int, *files: Path) -> None:
+        assert run(config, "import", *map(str, files), "--edition", str(edition), "--ranking", RANKING) == 0
 
     # 2017: listed as "École des mines d'Alès", found through its page's link (the same slug in 2021).
     imported(2017, FIXTURES / "palmares-general-2017.html")
     imported(2021, FIXTURES / "palmares-general-2021.html", FIXTURES / "palmares-general-2021-page2.html")
-    # Today's layout, nine saved pages: their pagination proves them whole once their address is given.
-    assert run(config, "import", *map(str, classements_files(2023)), "--edition", "2023", "--ranking", RANKING) == 1
-    assert "give the address the first one came from (--url)" in capsys.readouterr().err
-    imported(2023, *classements_files(2023), url=("--url", "https://www.letudiant.fr" + CLASSEMENTS_PATH))
+    # Today's layout, nine saved pages: their own links give the list's address, so their pagination proves them whole.
+    imported(2023, *classements_files(2023))
     assert run(config, "check") == 0
     site.classements(2026, httpserver.url_for("/"))
     assert run(config, "check") == 0
@@ -197,6 +195,8 @@ def test_saved_pages_imported_with_their_address_must_be_whole(config: Path, cap
     url = "https://www.letudiant.fr" + CLASSEMENTS_PATH
     common = ["--edition", "2024", "--ranking", RANKING, "--url", url]
     assert run(config, "import", *map(str, eight), *common) == 1  # eight of nine pages: refused
+    assert "a page of the list is missing" in capsys.readouterr().err
+    assert run(config, "import", *map(str, eight), *common[:4]) == 1  # and without their address too
     assert "a page of the list is missing" in capsys.readouterr().err
     assert run(config, "import", *map(str, classements_files(2024)), *common) == 0
     assert db(config)["snapshots"].get(1)["school_count"] == 170

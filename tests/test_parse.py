@@ -652,3 +652,40 @@ def test_a_group_given_as_a_column_is_read_for_each_school():
     head = header().replace('<th rowspan="2">Ville</th>', '<th rowspan="2">Groupe</th>')
     rows = [school(i, f"École {i}", city="A+" if i < 3 else "Groupe B") for i in range(1, 5)]
     assert [row.group for row in read(page(rows, head=head)).rows] == ["A+", "A+", "B", "B"]
+
+
+def test_an_advert_row_is_skipped_and_a_refusal_counts_what_was_skipped():
+    advert = (
+        '<tr class="c-ad"><td colspan="7"><a href="https://ads.example.com/">Salon des grandes écoles</a></td></tr>'
+    )
+    rows = schools(n=12)
+    assert build(page([*rows[:5], advert, *rows[5:]])).count == 12  # read, the advert aside
+    gap = schools([1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 13])
+    message = refused(page([*gap[:5], advert, *gap[5:]]))
+    assert "rows are missing" in message and "(1 row that is not a school was skipped" in message
+
+
+def test_a_list_split_into_one_table_per_group_is_read_as_one_list():
+    tables = ""
+    for group, ranks in (("A+", range(1, 5)), ("A", range(5, 9)), ("B", range(9, 13))):
+        rows = "".join(school(r, f"École {r}", slug=f"ecole-{r}") for r in ranks)
+        tables += (
+            f'<h2>Groupe {group}</h2><table class="c-pmd-table"><thead>{header()}</thead><tbody>{rows}</tbody></table>'
+        )
+    content = f"<html><head><title>Palmarès 2021 des écoles</title></head><body>{tables}</body></html>".encode()
+    snapshot = build(content)
+    assert snapshot.count == 12 and [r.rank for r in snapshot.rows] == list(range(1, 13))
+
+
+def test_a_page_cut_in_the_middle_of_the_table_is_refused():
+    content = fixture("palmares-general-2020.html")
+    cut = content.index(b'<tr class="c-pmd-table__row">', len(content) // 2)
+    assert b"</table>" not in content[cut - 2000 : cut]  # really inside the table
+    with pytest.raises(ParseRefused, match="the page is truncated"):
+        read(content[: cut + 40])
+
+
+def test_numbered_page_links_alone_make_a_palmares_list_go_on():
+    nav = '<nav class="c-pagination"><span>1</span><a href="?page=2"><svg></svg></a></nav>'  # no text, no label
+    with pytest.raises(ParseRefused, match=r"pagination shows 2 pages"):
+        build(page(schools(n=12), after=nav))

@@ -13,10 +13,10 @@ from watcher.diff import diff
 from watcher.model import Entered, GroupPlace, Left, Moved, NewEdition, Renamed, Row, ScoreChanged, Snapshot
 from watcher.rules import alerts_for, find_in_pair, group_place
 
-from .conftest import fixture_snapshot
+from .conftest import LIST_PATH, fixture_snapshot
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-URL = "https://www.letudiant.fr/palmares/liste.html"
+URL = "https://www.letudiant.fr" + LIST_PATH
 RANKING = "Palmarès général des écoles d'ingénieurs"
 FETCHED = datetime(2021, 12, 15, 6, 30, tzinfo=UTC)
 IMT = SchoolConfig(name="IMT Mines Alès")

@@ -225,6 +225,12 @@ def _read_whole(
     return snapshot, tuple(p.validators for p in pages)
 
 
+def _was_partial(previous: Snapshot, snapshot: Snapshot) -> bool:
+    """Whether the new list is so much longer that the last one cannot have been whole (a teaser, a page missed)."""
+    share = 0.95 if snapshot.edition == previous.edition else PLAUSIBLE_SHARE
+    return snapshot.count * share > previous.count
+
+
 def _leaves(alert: Alert) -> bool:
     """Whether an alert tells of the school or a peer no longer in the list."""
     return alert.kind == "left" or any(p.old is not None and p.new is None for p in alert.peers)
@@ -269,9 +275,11 @@ def _observe(
     previous = store.latest_snapshot(ranking.name, checked_only=True)
     try:
         snapshot, validators = _read_whole(ranking, config, store, fetcher, previous, fetched_at)
+        rebased = snapshot is not None and previous is not None and _was_partial(previous, snapshot)
         if snapshot is not None and previous is not None and previous.content_hash != snapshot.content_hash:
-            events = diff(previous, snapshot)
-            alerts = alerts_for(previous, snapshot, events, config.school, past=store.snapshots(ranking.name))
+            events = [] if rebased else diff(previous, snapshot)
+            past = store.snapshots(ranking.name)
+            alerts = [] if rebased else alerts_for(previous, snapshot, events, config.school, past=past)
             alerts = _confirm(alerts, snapshot, ranking, config, store, fetcher, previous)
         else:
             alerts = []
@@ -288,6 +296,11 @@ def _observe(
         warnings.append(
             f"{config.school.name} is not in this list ({current.count} schools read). If it should be, "
             "check [school] name, or set [school] slug from its page's URL."
+        )
+    if rebased and previous is not None:
+        warnings.append(
+            f"the last list held {previous.count} schools and this one {current.count}: the last one was not the "
+            "whole list, so this one is the new base and nobody is said to have entered it"
         )
     if current.count_note:
         warnings.append(current.count_note + " (one off: accepted)")

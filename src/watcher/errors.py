@@ -51,6 +51,7 @@ class ParseRefused(WatcherError):
     def __init__(self, message: str, *, url: str | None = None) -> None:
         super().__init__(f"{message} (page: {url})" if url else message)
         self.url = url
+        self.reason = message
 
 
 class StoreError(WatcherError):

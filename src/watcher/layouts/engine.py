@@ -86,6 +86,8 @@ class _RowReader:
         """The row's school; None for a row listed as not ranked; "" for a row that is not a school."""
         layout = self.layout
         cells = expand(own_cells(row)) if self.cols else []
+        if self.cols and self._spans(cells):
+            return ""  # one cell across the school's columns: a heading or an advert, never a school
         school = self.cell(row, layout.school, cells)
         link = row.select_one(layout.link) if layout.link else None
         if link is None and isinstance(school, Tag):
@@ -127,6 +129,12 @@ class _RowReader:
             group=self._group(row, cells) or group,
             link=urljoin(self.url, href).split("#", 1)[0] if href and not href.startswith("#") else None,
         )
+
+    def _spans(self, cells: list[Tag]) -> bool:
+        assert self.cols is not None
+        found = [self.cols.index[k] for k in ("rank", "school", "total") if k in self.cols.index]
+        at = {id(cells[i]) for i in found if i < len(cells)}
+        return len(found) > 1 and len(at) == 1
 
     def _group(self, row: Tag, cells: list[Tag]) -> str | None:
         """The group a column or element of the row gives (the letter alone, or "Groupe A+")."""

@@ -59,8 +59,20 @@ def read_saved(
             url = first_url if i == 0 else (next_to_read(pages) or url)
         group = pages[-1].last_group if pages else None
         chosen = layout or (pages[0].layout if pages else None)
-        pages.append(parse_list_page(content, url, group=group, layouts=layouts, layout=chosen))
+        page = parse_list_page(content, url, group=group, layouts=layouts, layout=chosen)
+        if i == 0 and not first_url and page.foreign_pages:
+            # A saved page's links to its other pages give the list's own address (path and filters): read it
+            # as that address, so its pagination can prove the saved pages whole.
+            first_url = _without_page(page.foreign_pages[0], page.page_param)
+            page = parse_list_page(content, first_url, group=group, layouts=layouts, layout=chosen)
+        pages.append(page)
     return pages
+
+
+def _without_page(url: str, param: str) -> str:
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != param]
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def derive_ranks(rows: Sequence[Row], where: str = "") -> tuple[Row, ...]:
@@ -130,6 +142,19 @@ def _check_whole(pages: Sequence[ListPage]) -> None:
 
 def assemble(pages: Sequence[ListPage], *, ranking: str, fetched_at: datetime, min_rows: int = MIN_ROWS) -> Snapshot:
     """Join the pages of one list into a `Snapshot`, or refuse it with the reason and the page."""
+    try:
+        return _assemble(pages, ranking=ranking, fetched_at=fetched_at, min_rows=min_rows)
+    except ParseRefused as exc:
+        skipped = sum(page.skipped for page in pages)
+        if not skipped:
+            raise
+        rows = "1 row that is not a school was" if skipped == 1 else f"{skipped} rows that are not schools were"
+        raise ParseRefused(
+            f"{exc.reason} ({rows} skipped: adverts, banners or markup the layout does not know)", url=exc.url
+        ) from exc
+
+
+def _assemble(pages: Sequence[ListPage], *, ranking: str, fetched_at: datetime, min_rows: int) -> Snapshot:
     where = pages[0].url
     rows = [row for page in pages for row in page.rows]
     if not rows:
