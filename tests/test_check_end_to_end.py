@@ -320,3 +320,19 @@ def test_a_first_read_of_a_teaser_does_not_make_the_school_enter_later(
     assert smtp.inbox.messages == []  # no "IMT Mines Alès entre au palmarès"
     assert "the last list held 12 schools and this one 168" in capsys.readouterr().err
     assert db(config)["snapshots"].count == 2
+
+
+def test_a_revision_that_lost_only_its_tail_is_refused(config: Path, site: Site, smtp: SmtpServer, capsys) -> None:
+    site.edition(2021)
+    assert run(config, "check") == 0
+    # The same edition loses its last eight schools (160 of 168: within the 95 % a revision may lose).
+    for path in (LIST_PATH, LIST_PATH + "?page=2"):
+        site.pages[path] = site.pages[path].replace("classe 168 écoles".encode(), "classe des écoles".encode())
+    page2 = site.pages[LIST_PATH + "?page=2"]
+    cut = page2.rindex(b'<tr class="c-pmd-table__row">')
+    for _ in range(7):
+        cut = page2.rindex(b'<tr class="c-pmd-table__row">', 0, cut)
+    site.pages[LIST_PATH + "?page=2"] = page2[:cut] + page2[page2.index(b"</tbody>") :]
+    assert run(config, "check") == 1
+    assert "the last 8 schools of the list" in capsys.readouterr().err
+    assert smtp.inbox.messages == [] and db(config)["snapshots"].count == 1

@@ -283,3 +283,20 @@ def test_browser_screenshot_is_a_real_picture(report, chromium: str, tmp_path: P
         assert len(colours) > 50
         blue = sum(n for n, (r, g, b) in colours if abs(r - 0x1F) < 24 and abs(g - 0x4E) < 24 and abs(b - 0x8C) < 24)
         assert blue > 500
+
+
+def test_a_scraped_criterion_label_is_escaped(smtp: SmtpServer, write_config, tmp_path: Path) -> None:
+    """Both editions' tables name a criterion with markup (as text); the report's criteria table shows it as text."""
+    label = b"&lt;i&gt;Excellence&lt;/i&gt; acad\xc3\xa9mique"
+    config = write_config(smtp.port)
+    for year in ("2019", "2020"):
+        page = tmp_path / f"palmares-{year}.html"
+        original = (FIXTURES / f"palmares-general-{year}.html").read_bytes()
+        encoding = "windows-1252" if year == "2019" else "utf-8"
+        page.write_bytes(original.replace("Excellence académique".encode(encoding), label.decode().encode(encoding)))
+        assert run(config, "import", str(page), "--edition", year, "--ranking", RANKING) == 0
+    output = tmp_path / "report.html"
+    assert run(config, "report", "--output", str(output)) == 0
+    html = output.read_text(encoding="utf-8")
+    assert "<i>Excellence" not in html and "&lt;i&gt;Excellence&lt;/i&gt; académique" in html
+    assert BeautifulSoup(html, "lxml").find("i") is None

@@ -7,7 +7,6 @@ The edges (fetcher, store, mailer, clock) are passed in. This module wires them 
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -18,7 +17,8 @@ from .config import Config, RankingConfig
 from .diff import diff
 from .errors import FetchError, ParseRefused, WatcherError
 from .fetch import Fetcher, Page
-from .layouts import MIN_ROWS, Layout, ListPage, assemble, next_to_read, parse_list_page
+from .layouts import Layout, ListPage, assemble, next_to_read, parse_list_page
+from .layouts.plausible import check_against, min_rows, was_partial
 from .mail import Delivery, Mailer, deliver_pending
 from .model import Alert, Row, Snapshot, Validators
 from .ops import after_check, render_notice
@@ -28,7 +28,6 @@ from .school import SchoolPage, indicator_changes, parse_school_page, school_pag
 from .store import Store
 
 Clock = Callable[[], datetime]
-PLAUSIBLE_SHARE = 0.8  # a new list holds at least this share of the schools of the last one
 log = logging.getLogger("watcher.check")
 
 
@@ -206,29 +205,10 @@ def _read_whole(
     pages, parsed = read_list(
         fetcher, first, config.fetch.max_pages, config.site_layouts, ranking.layout, browser=browser
     )
-    # Editions counted 164 to 174 schools: a list much shorter than the last one was not read whole.
-    min_rows = max(MIN_ROWS, math.ceil(previous.count * PLAUSIBLE_SHARE)) if previous else MIN_ROWS
-    snapshot = assemble(parsed, ranking=ranking.name, fetched_at=fetched_at, min_rows=min_rows)
-    if previous is not None and snapshot.edition == previous.edition and snapshot.count < previous.count * 0.95:
-        # A revision adds or removes a school or two; a list that lost its tail was cut short.
-        raise ParseRefused(
-            f"{snapshot.count} schools read where the same edition listed {previous.count}: the list "
-            "looks cut short (a missing page or a truncated table), so nobody is reported as leaving it",
-            url=ranking.url,
-        )
-    if previous is not None and snapshot.edition < previous.edition:
-        raise ParseRefused(
-            f"the page shows edition {snapshot.edition}, older than edition {previous.edition} already "
-            "seen: an old copy is not news (to add a past edition, use `watcher import`)",
-            url=ranking.url,
-        )
+    snapshot = assemble(parsed, ranking=ranking.name, fetched_at=fetched_at, min_rows=min_rows(previous))
+    if previous is not None:
+        check_against(previous, snapshot, ranking.url)
     return snapshot, tuple(p.validators for p in pages)
-
-
-def _was_partial(previous: Snapshot, snapshot: Snapshot) -> bool:
-    """Whether the new list is so much longer that the last one cannot have been whole (a teaser, a page missed)."""
-    share = 0.95 if snapshot.edition == previous.edition else PLAUSIBLE_SHARE
-    return snapshot.count * share > previous.count
 
 
 def _leaves(alert: Alert) -> bool:
@@ -275,7 +255,7 @@ def _observe(
     previous = store.latest_snapshot(ranking.name, checked_only=True)
     try:
         snapshot, validators = _read_whole(ranking, config, store, fetcher, previous, fetched_at)
-        rebased = snapshot is not None and previous is not None and _was_partial(previous, snapshot)
+        rebased = snapshot is not None and previous is not None and was_partial(previous, snapshot)
         if snapshot is not None and previous is not None and previous.content_hash != snapshot.content_hash:
             events = [] if rebased else diff(previous, snapshot)
             past = store.snapshots(ranking.name)
