@@ -300,3 +300,22 @@ def test_a_scraped_criterion_label_is_escaped(smtp: SmtpServer, write_config, tm
     html = output.read_text(encoding="utf-8")
     assert "<i>Excellence" not in html and "&lt;i&gt;Excellence&lt;/i&gt; académique" in html
     assert BeautifulSoup(html, "lxml").find("i") is None
+
+
+def test_a_scraped_indicator_label_and_value_are_escaped() -> None:
+    from dataclasses import replace
+
+    from watcher.model import IndicatorChange
+
+    when = datetime(2021, 12, 15, 6, 2, tzinfo=UTC)
+    school = SchoolConfig(name="École 3")
+    rows = tuple(Row(i + 1, f"École {i + 1}") for i in range(11))
+    moved = (*rows[:1], Row(2, "École 3"), Row(3, "École 2"), *rows[3:])
+    found = section(
+        RANKING, [Snapshot(RANKING, "u", 2020, rows, when), Snapshot(RANKING, "u", 2021, moved, when)], school
+    )
+    assert found is not None and found.alert is not None
+    evil = "<img src=x onerror=alert(1)>"
+    found = replace(found, alert=replace(found.alert, indicators=(IndicatorChange(evil, "1", evil, 1),)))
+    html = render_report(school, [found], when)
+    assert "<img src=x" not in html and html.count("&lt;img src=x onerror=alert(1)&gt;") >= 2
