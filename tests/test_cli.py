@@ -96,3 +96,16 @@ def test_parse_tries_the_configs_own_layout_and_says_why_the_others_do_not_fit(t
         "Ranks derived from the list order (the page shows none)",
     ]
     assert "École 1" in lines[2] and "89/100" in lines[2]
+
+
+def test_python_dash_m_watcher_is_the_command() -> None:
+    result = subprocess.run([sys.executable, "-m", "watcher", "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "capture" in result.stdout
+
+
+def test_the_package_exports_what_a_python_user_needs() -> None:
+    import watcher
+
+    assert issubclass(watcher.ParseRefused, watcher.WatcherError) and issubclass(watcher.Busy, watcher.WatcherError)
+    config = watcher.load_config(FIXTURES.parent / "config.toml")
+    assert isinstance(config, watcher.Config) and callable(watcher.run_once)

@@ -1,0 +1,73 @@
+"""watcher: reads L'Étudiant's ranking lists and emails a school's comms team when its rank moves.
+
+The command line (`watcher check`, `watcher daemon`, …) is a thin layer over this library::
+
+    from watcher import load_config, run_once
+
+    result = run_once(load_config("config.toml"))  # a check of every ranking, then the outbox
+    print(result.exit_code)
+
+Heavier modules (the parser, the store, the mail edge) are imported when first used.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .config import Config
+from .config import load as _load
+from .errors import (
+    Busy,
+    ConfigError,
+    FetchError,
+    LayoutError,
+    MailError,
+    ParseRefused,
+    ServerUnreachable,
+    StoreError,
+    WatcherError,
+)
+from .model import Alert, Row, Snapshot
+
+if TYPE_CHECKING:
+    from .check import RunResult
+
+__all__ = [
+    "Alert",
+    "Busy",
+    "Config",
+    "ConfigError",
+    "FetchError",
+    "LayoutError",
+    "MailError",
+    "ParseRefused",
+    "Row",
+    "ServerUnreachable",
+    "Snapshot",
+    "StoreError",
+    "WatcherError",
+    "load_config",
+    "run_once",
+]
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and check a config file; `ConfigError` names the key and the fix."""
+    return _load(Path(path))
+
+
+def run_once(config: Config) -> RunResult:
+    """Check every ranking once and deliver the outbox, as `watcher check` does (holding the check lock)."""
+    from .check import run_check
+    from .fetch import Fetcher
+    from .lock import check_lock
+    from .mail import SmtpMailer
+    from .store import Store
+
+    with check_lock(config.database), Fetcher(config.fetch, config.contact) as fetcher:
+        store = Store.open(config.database)
+        try:
+            return run_check(config, store=store, fetcher=fetcher, mailer=SmtpMailer.from_env(config.email))
+        finally:
+            store.close()

@@ -34,7 +34,7 @@ COMMANDS = {
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="watcher",
-        description="Watches L'Étudiant's palmarès pages and emails the school's comms team when its rank moves.",
+        description="Watches L'Étudiant's ranking pages and emails the school's comms team when its rank moves.",
         epilog="Exit codes: 0 done (changed or not), 1 at least one ranking failed, 2 bad config or usage.",
     )
     parser.add_argument("--config", type=Path, help="config file (default: $WATCHER_CONFIG, else ./config.toml)")
@@ -112,17 +112,9 @@ def print_run(result: RunResult) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .check import run_check
-    from .fetch import Fetcher
-    from .lock import check_lock
-    from .mail import SmtpMailer
+    from . import run_once
 
-    cfg = _config(args)
-    with check_lock(cfg.database):
-        store = _open_store(cfg)
-        with Fetcher(cfg.fetch, cfg.contact) as fetcher:
-            result = run_check(cfg, store=store, fetcher=fetcher, mailer=SmtpMailer.from_env(cfg.email))
-        store.close()
+    result = run_once(_config(args))
     print_run(result)
     return result.exit_code
 
@@ -318,8 +310,7 @@ HANDLERS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `watcher` console script."""
-    from .errors import ConfigError, MailError, ParseRefused, StoreError, WatcherError
-    from .lock import Busy
+    from .errors import Busy, ConfigError, MailError, ParseRefused, StoreError, WatcherError
 
     args = _parser().parse_args(argv)
     stamp = "%(asctime)s " if args.command == "daemon" else ""  # a daemon's log needs times

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from .config import Config, parse_duration
-from .lock import Busy, check_lock, daemon_lock
+from .errors import Busy
+from .lock import check_lock, daemon_lock
 from .schedule import interval_of, jitter_of, main_trigger
 
 if TYPE_CHECKING:

@@ -9,8 +9,8 @@ The tree::
     ├── ParseRefused         a page was fetched but the sanity gate refused what it read
     ├── StoreError           the database could not be opened or written
     ├── MailError            an email could not be handed to the SMTP server
-    │   └── ServerUnreachable    (mail.py) no email can be sent now: connection, TLS or login failed
-    └── Busy                 (lock.py) another daemon or check holds the database (exit 2)
+    │   └── ServerUnreachable    no email can be sent now: connection, TLS or login failed
+    └── Busy                 another daemon or check holds the database (exit 2)
 
 Library errors (httpx, sqlite3, smtplib) are wrapped once, at the edge that calls the library,
 with ``raise ... from exc`` and a message that names what failed and where.
@@ -60,3 +60,11 @@ class StoreError(WatcherError):
 
 class MailError(WatcherError):
     """An email could not be sent now; it stays in the outbox and is retried later."""
+
+
+class ServerUnreachable(MailError):
+    """No message can be sent now (connection, TLS or login failed): stop trying until later."""
+
+
+class Busy(WatcherError):
+    """Another process holds the lock; the message says which and what to do."""

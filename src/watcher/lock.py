@@ -11,11 +11,9 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .errors import WatcherError
+from .errors import Busy
 
-
-class Busy(WatcherError):
-    """Another process holds the lock; the message says which and what to do."""
+__all__ = ["Busy", "FileLock", "check_lock", "daemon_lock"]
 
 
 class FileLock:

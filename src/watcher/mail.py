@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Protocol
 
 from .config import EmailConfig
-from .errors import MailError
+from .errors import MailError, ServerUnreachable
 from .model import EMAIL_POLICY
 from .store import Store
 
@@ -29,10 +29,6 @@ log = logging.getLogger("watcher.mail")
 
 class Mailer(Protocol):
     def send(self, message: EmailMessage) -> None: ...
-
-
-class ServerUnreachable(MailError):
-    """No message can be sent now (connection, TLS or login failed): stop trying until later."""
 
 
 @dataclass
