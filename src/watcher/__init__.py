@@ -65,9 +65,9 @@ def run_once(config: Config) -> RunResult:
     from .mail import SmtpMailer
     from .store import Store
 
-    with check_lock(config.database), Fetcher(config.fetch, config.contact) as fetcher:
-        store = Store.open(config.database)
-        try:
-            return run_check(config, store=store, fetcher=fetcher, mailer=SmtpMailer.from_env(config.email))
-        finally:
-            store.close()
+    with (
+        check_lock(config.database),
+        Fetcher(config.fetch, config.contact) as fetcher,
+        Store.open(config.database) as db,
+    ):
+        return run_check(config, store=db, fetcher=fetcher, mailer=SmtpMailer.from_env(config.email))

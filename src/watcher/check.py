@@ -20,11 +20,11 @@ from .fetch import Fetcher, Page
 from .layouts import Layout, ListPage, assemble, next_to_read, parse_list_page
 from .layouts.plausible import check_against, min_rows, was_partial
 from .mail import Delivery, Mailer, deliver_pending
-from .model import Alert, Row, Snapshot, Validators
+from .model import Alert, CheckOutcome, Row, SchoolPage, Snapshot, Validators
 from .ops import after_check, render_notice
 from .render import render_alert
 from .rules import alerts_for, find_school
-from .school import SchoolPage, indicator_changes, parse_school_page, school_page_url
+from .school import indicator_changes, parse_school_page, school_page_url
 from .store import Store
 
 Clock = Callable[[], datetime]
@@ -40,7 +40,7 @@ class CheckResult:
     """What one check of one ranking found."""
 
     ranking: str
-    outcome: str  # baseline | changed | unchanged | not-modified | refused | failed
+    outcome: CheckOutcome
     snapshot: Snapshot | None = None
     school_row: Row | None = None
     alerts: tuple[EmailMessage, ...] = ()
@@ -292,8 +292,8 @@ def _observe(
     validators += tuple(page_validators)
     warning = "; ".join(warnings) or None
     if snapshot is None or (previous is not None and previous.content_hash == snapshot.content_hash):
-        outcome = "not-modified" if snapshot is None else "unchanged"
-        result = CheckResult(ranking.name, outcome, previous, row, warning=warning)
+        quiet: CheckOutcome = "not-modified" if snapshot is None else "unchanged"
+        result = CheckResult(ranking.name, quiet, previous, row, warning=warning)
         # The same list over other pages (one page became two): kept, so that the next check asks for each page.
         moved = snapshot if snapshot is not None and previous is not None and snapshot.pages != previous.pages else None
         return result, _Writes(moved, validators=validators, school_pages=tuple(new_pages))
@@ -306,7 +306,7 @@ def _observe(
         )
         for a in alerts
     )
-    outcome = "baseline" if previous is None else "changed"
+    outcome: CheckOutcome = "baseline" if previous is None else "changed"
     result = CheckResult(ranking.name, outcome, snapshot, row, messages, warning=warning)
     return result, _Writes(snapshot, validators, messages, tuple(new_pages))
 

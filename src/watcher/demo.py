@@ -8,11 +8,9 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email import message_from_bytes
-from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import files
 from pathlib import Path
-from typing import cast
 
 from .model import EMAIL_POLICY
 
@@ -156,7 +154,7 @@ def run_demo(output: Path) -> int:
         print(f"5. `watcher report`: {report} (open it in a browser)\n")
         store.close()
     for path in mailer.written:
-        message = cast(EmailMessage, message_from_bytes(path.read_bytes(), policy=EMAIL_POLICY))
+        message = message_from_bytes(path.read_bytes(), policy=EMAIL_POLICY)
         print(f"The alert email, saved as {path}:\n")
         print(f"Subject: {message['Subject']}\nTo: {message['To']}\n")
         body = message.get_body(("plain",))

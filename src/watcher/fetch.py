@@ -21,7 +21,7 @@ import stamina
 
 from .config import FetchConfig
 from .errors import FetchError
-from .model import FetchLog, Validators
+from .model import FetchLog, FetchOutcome, Validators
 
 ROBOTS_TTL = 24 * 3600  # RFC 9309: a robots.txt may be cached for up to a day
 
@@ -226,7 +226,7 @@ class Fetcher:
         return page
 
     def _log(self, url: str, started: datetime, t0: float, status: int | None, size: int, error: str | None) -> None:
-        outcome = "failed" if error else ("not-modified" if status == 304 else "fetched")
+        outcome: FetchOutcome = "failed" if error else ("not-modified" if status == 304 else "fetched")
         duration = round((time.perf_counter() - t0) * 1000)
         self.log.append(FetchLog(url, started, status, size, duration, outcome, error))
 

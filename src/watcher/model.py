@@ -9,6 +9,12 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
+from typing import Literal
+
+FetchOutcome = Literal["fetched", "not-modified", "refused", "failed"]
+ValueKind = Literal["number", "percent", "range", "text", "not-given"]
+AlertKind = Literal["moved", "stable", "entered", "left"]
+CheckOutcome = Literal["baseline", "changed", "unchanged", "not-modified", "refused", "failed"]
 
 # Headers are not folded below the RFC's hard limit: Python 3.11 drops the space between two encoded
 # words when it folds a long non-ASCII subject (CPython gh-144156).
@@ -123,7 +129,7 @@ class FetchLog:
     status: int | None
     bytes: int
     duration_ms: int
-    outcome: str  # "fetched" | "not-modified" | "refused" | "failed"
+    outcome: FetchOutcome
     error: str | None = None
 
 
@@ -221,7 +227,7 @@ class GroupPlace:
 class Value:
     """An indicator's value as published, and what it means."""
 
-    kind: str  # number | percent | range | text | not-given
+    kind: ValueKind
     text: str
     low: float | None = None  # the number, or a range's lower bound
     high: float | None = None  # a range's upper bound
@@ -299,7 +305,7 @@ class IndicatorChange:
 class Alert:
     """One message for the comms team: the watched school's standing before and after."""
 
-    kind: str  # "moved" | "stable" (a new edition, same rank) | "entered" | "left"
+    kind: AlertKind  # "stable": a new edition, the same rank
     ranking: str
     url: str
     school: str

@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Sequence
 
 from .config import SchoolConfig
-from .model import Alert, Event, GroupPlace, NewEdition, PeerMove, Row, Snapshot, Standing, normalize_name
+from .model import Alert, AlertKind, Event, GroupPlace, NewEdition, PeerMove, Row, Snapshot, Standing, normalize_name
 
 
 def _matches(row: Row, school: SchoolConfig) -> bool:
@@ -98,6 +98,7 @@ def alerts_for(
     if old_row is None and new_row is None:
         return []
     new_edition = any(isinstance(e, NewEdition) for e in events)
+    kind: AlertKind
     if old_row is not None and new_row is not None:
         if (old_row.rank, old_row.tied) != (new_row.rank, new_row.tied):
             kind = "moved"

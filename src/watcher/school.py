@@ -25,7 +25,8 @@ import re
 from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 
-from bs4 import BeautifulSoup, SoupStrainer, Tag
+from bs4 import BeautifulSoup, Tag
+from bs4.filter import SoupStrainer
 
 from .errors import ParseRefused
 from .layouts import french_number

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from email import message_from_bytes
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import sqlite_utils
 
@@ -69,6 +69,12 @@ class Store:
 
     def close(self) -> None:
         self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def _migrate(self) -> None:
         version = 0
@@ -182,7 +188,7 @@ class Store:
                 created_at=datetime.fromisoformat(r["created_at"]),
                 attempts=r["attempts"],
                 last_error=r["last_error"],
-                message=cast(EmailMessage, message_from_bytes(r["message"], policy=EMAIL_POLICY)),
+                message=message_from_bytes(r["message"], policy=EMAIL_POLICY),
             )
             for r in self.db.table("outbox").rows_where(where, params, order_by="created_at, message_id")
         ]
