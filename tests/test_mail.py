@@ -10,8 +10,9 @@ from typing import Any
 from aiosmtpd.controller import Controller
 
 from watcher.config import EmailConfig
-from watcher.mail import SmtpMailer, deliver_pending
+from watcher.mail import SmtpMailer
 from watcher.model import EMAIL_POLICY
+from watcher.outbox import deliver_pending
 from watcher.store import Store
 
 from .conftest import Inbox, free_port

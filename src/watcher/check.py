@@ -19,9 +19,10 @@ from .errors import FetchError, ParseRefused, WatcherError
 from .fetch import Fetcher, Page
 from .layouts import Layout, ListPage, assemble, next_to_read, parse_list_page
 from .layouts.plausible import check_against, min_rows, was_partial
-from .mail import Delivery, Mailer, deliver_pending
+from .mail import Mailer
 from .model import Alert, CheckOutcome, Row, SchoolPage, Snapshot, Validators
 from .ops import after_check, render_notice
+from .outbox import Delivery, deliver_pending
 from .render import render_alert
 from .rules import alerts_for, find_school
 from .school import indicator_changes, parse_school_page, school_page_url

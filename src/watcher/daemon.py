@@ -101,7 +101,7 @@ class Daemon:
             self.idle.set()
 
     def _deliver_due(self) -> None:
-        from .mail import deliver_pending
+        from .outbox import deliver_pending
         from .store import Store
 
         store = Store.open(self.config.database)

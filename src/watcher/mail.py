@@ -11,9 +11,8 @@ import logging
 import os
 import smtplib
 import ssl
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
@@ -22,7 +21,6 @@ from typing import Protocol
 from .config import EmailConfig
 from .errors import MailError, ServerUnreachable
 from .model import EMAIL_POLICY
-from .store import Store
 
 log = logging.getLogger("watcher.mail")
 
@@ -149,50 +147,3 @@ class FileMailer:
         path = self.folder / f"alert-{len(self.written) + 1}.eml"
         path.write_bytes(bytes(message))
         self.written.append(path)
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """What one pass over the outbox did."""
-
-    sent: tuple[str, ...]
-    failed: tuple[tuple[str, str], ...]  # (Message-ID, reason)
-    left_pending: int
-
-
-def retry_delay(attempts: int, first_seconds: float = 60.0) -> timedelta:
-    """Pause before the next try of an alert that failed `attempts` times: doubling from the first, at most 1 h."""
-    return timedelta(seconds=min(3600.0, first_seconds * 2 ** max(0, attempts - 1)))
-
-
-def deliver_pending(
-    store: Store,
-    mailer: Mailer,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
-    *,
-    due_only: bool = False,
-    should_stop: Callable[[], bool] = lambda: False,
-    retry_seconds: float = 60.0,
-) -> Delivery:
-    """Send pending alerts, oldest first; stop at the first sign the server is unreachable.
-
-    With `due_only`, alerts that failed recently wait out their backoff (the daemon's retries);
-    otherwise every pending alert is tried (an explicit `watcher check`).
-    """
-    sent: list[str] = []
-    failed: list[tuple[str, str]] = []
-    pending = store.pending(due_at=now() if due_only else None)
-    for item in pending:
-        if should_stop():
-            break
-        try:
-            mailer.send(item.message)
-        except MailError as exc:
-            store.mark_failed(item.message_id, str(exc), now() + retry_delay(item.attempts + 1, retry_seconds))
-            failed.append((item.message_id, str(exc)))
-            if isinstance(exc, ServerUnreachable):
-                break
-            continue
-        store.mark_sent(item.message_id, now())
-        sent.append(item.message_id)
-    return Delivery(tuple(sent), tuple(failed), len(store.pending()))
