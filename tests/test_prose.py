@@ -125,7 +125,7 @@ def test_whole_paragraph(imt_prose: Prose) -> None:
         f"Progressant de 6 places par rapport à l'édition 2020, IMT Mines Alès est classée 27e au {TITLE}, "
         "qui classe 168 écoles, et se positionne dans la première moitié du groupe A (top 16 %). "
         "Les critères sur lesquels IMT Mines Alès progresse : excellence académique (+0,2 point) et "
-        f"ouverture internationale (+4,3 points). Son parcours dans ce palmarès : {SERIES}."
+        f"ouverture internationale (+4,3 points). Son parcours dans ce classement : {SERIES}."
     )
 
 
@@ -212,7 +212,7 @@ def test_series_without_the_past(editions) -> None:
     (alert,) = alerts_for(before, after, diff(before, after), SchoolConfig(name="IMT Mines Alès"))
     text = prose(alert)
     assert text.series == "2020 : 33e, 2021 : 27e"
-    assert text.paragraph.endswith("Son parcours dans ce palmarès : 2020 : 33e, 2021 : 27e.")
+    assert text.paragraph.endswith("Son parcours dans ce classement : 2020 : 33e, 2021 : 27e.")
 
 
 # --- render_alert with and without the chart -------------------------------------------------------------------

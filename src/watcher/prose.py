@@ -120,7 +120,7 @@ def _paragraph(alert: Alert, progressed: tuple[str, ...], series: str | None) ->
     if progressed:
         sentences.append(f"Les critères sur lesquels {alert.school} progresse : {_enumerate(progressed)}.")
     if series and len(alert.series) > 1:
-        sentences.append(f"Son parcours dans ce palmarès : {series}.")
+        sentences.append(f"Son parcours dans ce classement : {series}.")
     return " ".join(sentences)
 
 
