@@ -24,7 +24,7 @@ from .check import read_list
 from .config import Config
 from .errors import ConfigError, FetchError, ParseRefused, WatcherError
 from .fetch import Fetcher, Page
-from .layouts import Layout, ListPage, assemble, parse_list_page
+from .layouts import Layout, ListPage, assemble, read_saved
 from .rules import find_school
 
 MANIFEST = "capture.json"
@@ -64,7 +64,6 @@ def capture(url: str, folder: Path, *, config: Config, fetcher: Fetcher) -> tupl
         raise ConfigError(f"Cannot create the folder {folder}: {exc.strerror}.") from exc
     fetched: list[Page] = []
     refused: str | None = None
-    parsed: list[ListPage] = []
     ranking = next((r for r in config.rankings if r.url == url.split("#", 1)[0]), None)
     browser = config.uses_browser(ranking) if ranking else config.fetch.browser
     try:
@@ -141,21 +140,9 @@ def captured_at(folder: Path) -> datetime:
 
 def parse_capture(folder: Path, *, layouts: tuple[Layout, ...] | None = None) -> list[ListPage]:
     """The list pages of a capture, parsed with their real addresses and charsets."""
-    pages: list[ListPage] = []
-    for saved in read_capture(folder):
-        if saved.kind == "list":
-            group = pages[-1].last_group if pages else None
-            layout = pages[0].layout if pages else None
-            pages.append(
-                parse_list_page(
-                    saved.content,
-                    saved.url,
-                    encoding=saved.encoding,
-                    group=group,
-                    layouts=layouts,
-                    layout=layout,
-                )
-            )
-    if not pages:
+    saved = [page for page in read_capture(folder) if page.kind == "list"]
+    if not saved:
         raise ParseRefused(f"the capture in {folder} holds no page of the list", url=None)
-    return pages
+    return read_saved(
+        [p.content for p in saved], [p.url for p in saved], layouts=layouts, encodings=[p.encoding for p in saved]
+    )

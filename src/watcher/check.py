@@ -144,6 +144,7 @@ def _read_school_pages(
     """The watched school's and peers' own pages that changed since last read; a failure is only a warning."""
     rows = [find_school(snapshot, s) for s in (config.school, *config.school.peer_configs())]
     new_pages, validators, warnings = [], [], []
+    browser = config.uses_browser(ranking)
     for row in rows:
         if row is None or (row.slug is None and row.link is None):
             continue
@@ -151,7 +152,6 @@ def _read_school_pages(
         url = row.link or school_page_url(ranking.url, str(row.slug))
         latest = store.latest_school_page(row.page_key)
         try:
-            browser = config.uses_browser(ranking)
             page = fetcher.get(url, None if browser or not latest else store.validators(url), browser=browser)
             if page.not_modified:
                 continue

@@ -265,18 +265,16 @@ def parse_list_page(
             names = ", ".join(c.name for c in (layouts or builtin_layouts()))
             raise ParseRefused(f"there is no layout named {layout!r} (the layouts are: {names})", url=url)
     doc = Page(BeautifulSoup(decode(content, encoding, url), "lxml"))
+    fitting = [c for c in candidates if doc.select_one(c.match) is not None]
+    reasons = [f"{c.name}: nothing matches {c.match!r}" for c in candidates if c not in fitting]
     read: list[ListPage] = []
-    reasons: list[str] = []
-    for candidate in candidates:
-        if doc.select_one(candidate.match) is None:
-            reasons.append(f"{candidate.name}: nothing matches {candidate.match!r}")
-            continue
+    for candidate in fitting:
         try:
             read.append(read_with(doc, candidate, url, group))
         except ParseRefused as exc:
+            if len(fitting) == 1:
+                raise  # the one layout of this page says what is wrong with it
             reasons.append(f"{candidate.name}: {exc}")
-            if len(candidates) == 1 or sum(doc.select_one(c.match) is not None for c in candidates) == 1:
-                raise
     if not read:
         raise ParseRefused(
             "no known layout fits this page, so the site's layout has probably changed. "

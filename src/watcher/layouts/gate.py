@@ -49,6 +49,7 @@ def read_saved(
     first_url: str | None = None,
     layouts: tuple[Layout, ...] | None = None,
     layout: str | None = None,
+    encodings: Sequence[str | None] = (),
 ) -> list[ListPage]:
     """Saved pages of one list, in order. When the first page's real address is known, each later page is
     taken as the one the list expects next, so its pagination can prove the list whole."""
@@ -59,12 +60,13 @@ def read_saved(
             url = first_url if i == 0 else (next_to_read(pages) or url)
         group = pages[-1].last_group if pages else None
         chosen = layout or (pages[0].layout if pages else None)
-        page = parse_list_page(content, url, group=group, layouts=layouts, layout=chosen)
+        encoding = encodings[i] if i < len(encodings) else None
+        page = parse_list_page(content, url, encoding=encoding, group=group, layouts=layouts, layout=chosen)
         if i == 0 and not first_url and page.foreign_pages:
             # A saved page's links to its other pages give the list's own address (path and filters): read it
             # as that address, so its pagination can prove the saved pages whole.
             first_url = _without_page(page.foreign_pages[0], page.page_param)
-            page = parse_list_page(content, first_url, group=group, layouts=layouts, layout=chosen)
+            page = parse_list_page(content, first_url, encoding=encoding, group=group, layouts=layouts, layout=chosen)
         pages.append(page)
     return pages
 
