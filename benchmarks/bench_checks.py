@@ -23,8 +23,8 @@ from fixture_site import LIST_PATH, Site
 
 import watcher.check
 from watcher.check import run_check
-from watcher.fetch import Fetcher
-from watcher.store import Store
+from watcher.pages.fetch import Fetcher
+from watcher.store.db import Store
 
 SUMMARY: dict[str, str] = {}  # in-process figures, quoted beside the urlwatch comparison
 

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlite_utils
 
 from watcher import check as check_module
+from watcher import load_config
 from watcher.cli import main
+from watcher.model import Known, RankingState, Snapshot
+from watcher.pages import lists as lists_module
+from watcher.pages.fetch import Fetcher
+from watcher.store import Store
 
 from .conftest import LIST_PATH, Site, SmtpServer, fixture
 
@@ -84,8 +90,8 @@ def test_unchanged_page_adds_no_snapshot_and_sends_nothing(config: Path, site: S
 def test_not_modified_skips_parsing(config: Path, site: Site, monkeypatch, capsys) -> None:
     assert run(config, "check") == 0
     calls: list[str] = []
-    real = check_module.parse_list_page
-    monkeypatch.setattr(check_module, "parse_list_page", lambda *a, **k: calls.append("parse") or real(*a, **k))
+    real = lists_module.parse_list_page
+    monkeypatch.setattr(lists_module, "parse_list_page", lambda *a, **k: calls.append("parse") or real(*a, **k))
     capsys.readouterr()
     assert run(config, "check") == 0
     assert calls == []
@@ -336,3 +342,40 @@ def test_a_revision_that_lost_only_its_tail_is_refused(config: Path, site: Site,
     assert run(config, "check") == 1
     assert "the last 8 schools of the list" in capsys.readouterr().err
     assert smtp.inbox.messages == [] and db(config)["snapshots"].count == 1
+
+
+class CountingStore(Store):
+    """The real store, noting each time a check enters it."""
+
+    entered: list[str]
+
+    def known(self, ranking: str) -> Known:
+        self.entered.append("read")
+        return super().known(ranking)
+
+    def snapshots(self, ranking: str) -> list[Snapshot]:
+        self.entered.append("read")
+        return super().snapshots(ranking)
+
+    def state(self, ranking: str) -> RankingState:
+        self.entered.append("read")
+        return super().state(ranking)
+
+    def record_check(self, *args: Any, **kwargs: Any) -> None:
+        self.entered.append("write")
+        super().record_check(*args, **kwargs)
+
+
+def test_a_check_enters_the_database_twice_once_to_read_once_to_write(config: Path, site: Site) -> None:
+    """Baseline, a new edition with its alert and school pages, then a 304: each reads once and writes once."""
+    cfg = load_config(config)
+    (ranking,) = cfg.rankings
+    store = CountingStore.open(cfg.database)
+    with store, Fetcher(cfg.fetch, cfg.contact) as fetcher:
+        for edition in (2020, 2021, 2021):
+            site.edition(edition)
+            store.entered = []
+            result = check_module.check_ranking(ranking, cfg, store=store, fetcher=fetcher)
+            assert result.ok, result.error
+            assert store.entered == ["read", "write"], result.outcome
+    assert result.outcome == "not-modified"

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from watcher.lock import check_lock
+from watcher.store.lock import check_lock
 
 from .conftest import LIST_PATH, Site, SmtpServer, fixture
 
@@ -251,7 +251,7 @@ def test_the_daemons_delivery_waits_for_a_running_check(smtp: SmtpServer, write_
 
     from watcher import config as config_module
     from watcher.daemon import Daemon
-    from watcher.store import Store
+    from watcher.store.db import Store
 
     cfg = config_module.load(write_config(smtp.port))
     message = EmailMessage()

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from watcher.diff import diff
 from watcher.model import (
     Entered,
     GroupChanged,
@@ -20,6 +19,7 @@ from watcher.model import (
     ScoreChanged,
     Snapshot,
 )
+from watcher.news.diff import diff
 
 FETCHED = datetime(2021, 12, 15, 6, 30, tzinfo=UTC)
 

@@ -10,8 +10,8 @@ from werkzeug import Request, Response
 
 from watcher.config import FetchConfig
 from watcher.errors import FetchError
-from watcher.fetch import Fetcher
 from watcher.model import Validators
+from watcher.pages.fetch import Fetcher
 
 from .conftest import LIST_PATH, Site
 

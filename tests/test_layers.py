@@ -1,4 +1,4 @@
-"""The layers of the package (.importlinter): kept now, and broken when a pure module imports an edge."""
+"""The layers of the package (.importlinter): kept now, and broken by each kind of import they forbid."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 LINT = Path(sys.executable).with_name("lint-imports")
@@ -23,11 +25,25 @@ def test_the_layers_are_kept() -> None:
     assert "0 broken" in result.stdout
 
 
-def test_a_pure_module_importing_the_database_breaks_them(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("module", "line", "broken"),
+    [
+        ("news/diff.py", "from watcher import store", "watcher.news.diff -> watcher.store"),
+        ("layouts/gate.py", "import httpx", "watcher.layouts.gate -> httpx"),
+        ("french/words.py", "from watcher import check", "watcher.french.words -> watcher.check"),
+        ("layouts/engine.py", "from watcher.news import rules", "watcher.layouts.engine -> watcher.news.rules"),
+        ("store/db.py", "from watcher.pages import fetch", "watcher.store.db -> watcher.pages.fetch"),
+        ("mail.py", "from watcher import outbox", "watcher.mail -> watcher.outbox"),
+        ("check.py", "from watcher import cli", "watcher.check -> watcher.cli"),
+    ],
+    ids=["core-reads-database", "core-reads-network", "core-imports-wiring", "stage-runs-backwards",
+         "edge-imports-edge", "edge-imports-wiring", "wiring-imports-shell"],
+)  # fmt: skip
+def test_each_forbidden_import_breaks_them(tmp_path: Path, module: str, line: str, broken: str) -> None:
     shutil.copytree(ROOT / "src", tmp_path / "src", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / ".importlinter", tmp_path / ".importlinter")
-    diff = tmp_path / "src" / "watcher" / "diff.py"
-    diff.write_text(diff.read_text(encoding="utf-8") + "\nfrom . import store  # noqa\n", encoding="utf-8")
+    path = tmp_path / "src" / "watcher" / module
+    path.write_text(path.read_text(encoding="utf-8") + f"\n{line}  # noqa\n", encoding="utf-8")
     result = lint(tmp_path / "src", tmp_path)
     assert result.returncode == 1
-    assert "watcher.diff is not allowed to import watcher.store" in result.stdout
+    assert broken in " ".join(result.stdout.split()), result.stdout

@@ -350,9 +350,9 @@ def test_a_layout_that_could_never_work_is_refused_at_config_time(change, key, w
 
 def test_criteria_by_selector_keep_their_maximum_through_to_the_alert():
     from watcher.config import SchoolConfig
-    from watcher.diff import diff
-    from watcher.render import figures
-    from watcher.rules import alerts_for
+    from watcher.french.render import figures
+    from watcher.news.diff import diff
+    from watcher.news.rules import alerts_for
 
     item = (
         '<li class="ranking-item"><span class="rank">{rank}</span><h3>{name}</h3><b class="note">{note}/120</b>'

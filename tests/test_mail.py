@@ -13,7 +13,7 @@ from watcher.config import EmailConfig
 from watcher.mail import SmtpMailer
 from watcher.model import EMAIL_POLICY
 from watcher.outbox import deliver_pending
-from watcher.store import Store
+from watcher.store.db import Store
 
 from .conftest import Inbox, free_port
 

@@ -7,7 +7,9 @@ from email import message_from_bytes, policy
 
 import pytest
 
-from watcher.ops import OpsNotice, RankingState, after_check, render_notice
+from watcher.french.notice import render_notice
+from watcher.model import RankingState
+from watcher.news.ops import OpsNotice, after_check
 
 RANKING = "Palmarès général des écoles d'ingénieurs"
 T0 = datetime(2021, 12, 14, 7, 0, tzinfo=UTC)

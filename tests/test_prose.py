@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from watcher.chart import rank_chart_png
 from watcher.config import SchoolConfig
-from watcher.diff import diff
+from watcher.french.chart import rank_chart_png
+from watcher.french.prose import Prose, prose
+from watcher.french.render import render_alert
 from watcher.model import Alert, Snapshot
-from watcher.prose import Prose, prose
-from watcher.render import render_alert
-from watcher.rules import alerts_for
+from watcher.news.diff import diff
+from watcher.news.rules import alerts_for
 
 from .conftest import fixture_snapshot
 

@@ -16,8 +16,8 @@ from bs4 import BeautifulSoup, Tag
 
 from watcher.cli import main
 from watcher.config import SchoolConfig
+from watcher.french.report import render_report, section
 from watcher.model import Row, Snapshot
-from watcher.report import render_report, section
 
 from .conftest import FIXTURES, LIST_PATH, RANKING, Site, SmtpServer
 

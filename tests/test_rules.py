@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from watcher.config import SchoolConfig
-from watcher.diff import diff
 from watcher.model import Entered, GroupPlace, Left, Moved, NewEdition, Renamed, Row, ScoreChanged, Snapshot
-from watcher.rules import alerts_for, find_in_pair, group_place
+from watcher.news.diff import diff
+from watcher.news.identity import find_in_pair
+from watcher.news.rules import alerts_for, group_place
 
 from .conftest import LIST_PATH, fixture_snapshot
 

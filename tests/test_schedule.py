@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from watcher.schedule import crontab_trigger
+from watcher.cron import crontab_trigger
 
 PARIS = ZoneInfo("Europe/Paris")
 WEDNESDAY_NOON = datetime(2026, 11, 25, 12, tzinfo=PARIS)

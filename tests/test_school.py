@@ -11,7 +11,8 @@ import sqlite_utils
 
 from watcher.cli import main
 from watcher.errors import ParseRefused
-from watcher.school import indicator_changes, parse_school_page, parse_value, school_page_url
+from watcher.layouts.school import parse_school_page, parse_value, school_page_url
+from watcher.news.indicators import indicator_changes
 
 from .conftest import FIXTURES, SCHOOL_PATH, Site, SmtpServer, fixture
 

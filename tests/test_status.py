@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from watcher.cli import main
-from watcher.store import Store
+from watcher.store.db import Store
 
 from .conftest import LIST_PATH, RANKING, Site, SmtpServer, fixture
 

@@ -1,12 +1,23 @@
-"""The outbox in the database: an alert written again is kept as it was, never replaced."""
+"""The database: each operation of the store, its one transaction per check, and every schema migration."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
+import sqlite3
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
-from watcher.store import Store
+import pytest
+import sqlite_utils
+
+from watcher.errors import StoreError
+from watcher.model import FetchLog, Indicator, RankingState, SchoolPage, Validators, Value
+from watcher.store.db import Store
+from watcher.store.schema import MIGRATIONS
+
+from .conftest import fixture_snapshot
 
 
 def alert(subject: str = "IMT Mines Alès : 15e") -> EmailMessage:
@@ -41,8 +52,8 @@ def test_a_database_of_the_previous_schema_is_migrated_and_keeps_its_data(tmp_pa
     """A database written before today's site (schema 5) opens, gains the new columns, and reads as before."""
     import sqlite_utils
 
-    from watcher.schema import MIGRATIONS
-    from watcher.store import Store
+    from watcher.store.db import Store
+    from watcher.store.schema import MIGRATIONS
 
     from .conftest import fixture_snapshot
 
@@ -77,3 +88,210 @@ def test_a_database_of_the_previous_schema_is_migrated_and_keeps_its_data(tmp_pa
     assert (read.count, read.content_hash, read.ranks_derived, read.layout) == (168, snapshot.content_hash, False, "")
     imt = next(r for r in read.rows if r.slug == "imt-mines-ales")
     assert (imt.rank, imt.group, imt.total_max, imt.link, imt.score_max) == (27, "A", None, None, ())
+
+
+# --- One test per operation ------------------------------------------------------------------------
+
+T0 = datetime(2026, 1, 20, 6, 0, tzinfo=UTC)
+
+
+def _page(slug: str, edition: int, value: str, at: datetime = T0) -> SchoolPage:
+    indicator = Indicator("Insertion", "Salaire de sortie", Value("number", value, float(value.split()[0]), unit="€"))
+    return SchoolPage(slug, f"https://www.letudiant.fr/{slug}.html", "IMT Mines Alès", (indicator,), at, edition)
+
+
+def test_open_creates_the_database_and_its_folder_at_the_latest_schema(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "new" / "folder" / "w.db") as store:
+        version = store.db.execute("select value from meta where key = 'schema_version'").fetchone()[0]
+        assert version == str(len(MIGRATIONS))
+        assert {"snapshots", "rows", "fetches", "validators", "outbox", "ranking_state", "school_pages"} <= set(
+            store.db.table_names()
+        )
+
+
+def test_open_refuses_a_database_written_by_a_newer_watcher(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "w.db") as store:
+        store.db.table("meta").upsert({"key": "schema_version", "value": str(len(MIGRATIONS) + 1)}, pk="key")
+    with pytest.raises(StoreError, match="newer watcher"):
+        Store.open(tmp_path / "w.db")
+
+
+def test_open_names_the_path_when_it_cannot_be_a_database(tmp_path: Path) -> None:
+    (tmp_path / "w.db").write_bytes(b"not a database at all " * 100)
+    with pytest.raises(StoreError, match=r"Cannot open the database .*w\.db"):
+        Store.open(tmp_path / "w.db")
+
+
+def test_the_store_is_a_context_manager_that_closes_its_connection(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "w.db") as store:
+        store.rankings()
+    with pytest.raises(sqlite3.ProgrammingError):
+        store.db.execute("select 1")
+
+
+def test_known_of_a_new_ranking_is_empty_with_a_fresh_state(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "w.db") as store:
+        known = store.known("P")
+    assert (known.snapshots, known.validators, known.school_pages) == ((), {}, ())
+    assert known.state == RankingState("P")
+
+
+def test_record_check_then_known_gives_back_everything_it_wrote(tmp_path: Path) -> None:
+    old, new = fixture_snapshot(2020, ranking="P"), fixture_snapshot(2021, ranking="P")
+    validators = Validators(new.url, '"v1"', "Tue, 14 Dec 2021 06:00:00 GMT")
+    state = RankingState("P", last_check_at=T0, last_ok_at=T0, last_change_at=T0)
+    pages = (_page("imt-mines-ales", 2020, "38000 €"), _page("imt-mines-ales", 2021, "41000 €"))
+    fetch = FetchLog(new.url, T0, 200, 1234, 56, "fetched")
+    with Store.open(tmp_path / "w.db") as store:
+        store.record_check("P", [fetch], snapshot=old)
+        store.record_check("P", [fetch], snapshot=new, validators=[validators], state=state, school_pages=pages)
+        store.record_check("Other", [], snapshot=fixture_snapshot(2019, ranking="Other"))
+        known = store.known("P")
+        fetches = list(store.db["fetches"].rows)
+    assert known.snapshots == (old, new)  # rows, ranks, ties, scores, groups: equal field by field
+    assert [s.content_hash for s in known.snapshots] == [old.content_hash, new.content_hash]
+    assert known.validators[new.url] == validators
+    assert known.state == state
+    assert known.school_pages == pages
+    assert [(f["ranking"], f["status"], f["bytes"], f["outcome"]) for f in fetches] == [("P", 200, 1234, "fetched")] * 2
+
+
+def test_snapshots_and_rankings_list_what_was_recorded(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "w.db") as store:
+        for year in (2019, 2021, 2020):  # recorded out of edition order: kept in the order recorded
+            store.record_check("P", [], snapshot=fixture_snapshot(year, ranking="P"))
+        store.record_check("A", [], snapshot=fixture_snapshot(2019, ranking="A"))
+        assert [s.edition for s in store.snapshots("P")] == [2019, 2021, 2020]
+        assert store.rankings() == ["A", "P"]
+        assert store.snapshots("nothing") == []
+
+
+def test_validators_are_replaced_by_the_latest_answer(tmp_path: Path) -> None:
+    url = "https://www.letudiant.fr/classements/x.html"
+    with Store.open(tmp_path / "w.db") as store:
+        store.record_check("P", [], validators=[Validators(url, '"a"', None)])
+        store.record_check("P", [], validators=[Validators(url, '"b"', "Mon, 19 Jan 2026 06:00:00 GMT")])
+        assert store.known("P").validators == {url: Validators(url, '"b"', "Mon, 19 Jan 2026 06:00:00 GMT")}
+
+
+def test_state_is_replaced_by_the_latest_check(tmp_path: Path) -> None:
+    failing = RankingState("P", failures=2, failing_since=T0, failing_alerted=True, last_error="HTTP 503")
+    with Store.open(tmp_path / "w.db") as store:
+        store.record_check("P", [], state=RankingState("P", last_ok_at=T0))
+        store.record_check("P", [], state=failing)
+        assert store.state("P") == failing
+        assert store.state("Q") == RankingState("Q")
+
+
+def test_a_check_that_cannot_be_written_whole_writes_nothing(tmp_path: Path) -> None:
+    """One transaction: a failure half-way (here, a snapshot whose rows collide) leaves the database as it was."""
+    snapshot = fixture_snapshot(2021, ranking="P")
+    with Store.open(tmp_path / "w.db") as store:
+        store.db.execute(
+            "create trigger no_rows before insert on rows when new.position = 100 "
+            "begin select raise(abort, 'disk full'); end"
+        )
+        with pytest.raises(StoreError, match="Cannot write the check of 'P'"):
+            store.record_check(
+                "P",
+                [FetchLog(snapshot.url, T0, 200, 1, 1, "fetched")],
+                snapshot=snapshot,
+                alerts=[alert()],
+                state=RankingState("P", last_ok_at=T0),
+            )
+        assert store.known("P").snapshots == ()
+        assert store.state("P") == RankingState("P")
+        assert store.pending() == []
+        assert store.db.execute("select count(*) from fetches").fetchone()[0] == 0
+
+
+def test_pending_lists_comms_and_ops_mail_oldest_first_and_only_those_due(tmp_path: Path) -> None:
+    ops = alert("[watcher] P: 3 failed checks")
+    ops.replace_header("Message-ID", "<ops@example.org>")
+    with Store.open(tmp_path / "w.db") as store:
+        store.record_check("P", [], alerts=[alert()], ops_alerts=[ops])
+        assert [(i.message_id, i.kind, i.attempts) for i in store.pending()] == [
+            ("<same-alert@example.org>", "comms", 0),
+            ("<ops@example.org>", "ops", 0),
+        ]
+        store.mark_failed("<ops@example.org>", "421 busy", retry_at=T0 + timedelta(minutes=5))
+        assert [i.message_id for i in store.pending(due_at=T0)] == ["<same-alert@example.org>"]
+        assert [i.message_id for i in store.pending(due_at=T0 + timedelta(minutes=5))] == [
+            "<same-alert@example.org>",
+            "<ops@example.org>",
+        ]
+        (item,) = [i for i in store.pending() if i.kind == "comms"]
+        assert item.message["Subject"] == "IMT Mines Alès : 15e"
+
+
+def test_mark_sent_takes_an_alert_out_of_the_outbox_for_good(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "w.db") as store:
+        store.record_check("P", [], alerts=[alert()])
+        store.mark_sent("<same-alert@example.org>", T0)
+        store.record_check("P", [], alerts=[alert()])  # the same alert rendered again by a later check
+        assert store.pending() == []
+        (row,) = store.db["outbox"].rows
+        assert (row["status"], row["sent_at"], row["attempts"]) == ("sent", T0.isoformat(), 1)
+
+
+def test_mark_failed_counts_the_attempt_and_keeps_the_reason(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "w.db") as store:
+        store.record_check("P", [], alerts=[alert()])
+        store.mark_failed("<same-alert@example.org>", "421 try later")
+        store.mark_failed("<same-alert@example.org>", "connection refused")
+        (item,) = store.pending()
+        assert (item.attempts, item.last_error) == (2, "connection refused")
+
+
+# --- Every migration keeps the data ------------------------------------------------------------------
+
+
+def _insert(db: sqlite_utils.Database, table: str, record: dict[str, object]) -> None:
+    """Insert the columns the table has at this schema version."""
+    columns = db.table(table).columns_dict
+    db.table(table).insert({k: v for k, v in record.items() if k in columns})
+
+
+@pytest.mark.parametrize("version", range(1, len(MIGRATIONS)))
+def test_a_database_of_every_older_schema_is_migrated_and_keeps_its_data(tmp_path: Path, version: int) -> None:
+    path = tmp_path / f"v{version}.db"
+    old = sqlite_utils.Database(path)
+    for number, migrate in enumerate(MIGRATIONS[:version], start=1):
+        migrate(old)
+        old.table("meta").upsert({"key": "schema_version", "value": str(number)}, pk="key")
+    snapshot = fixture_snapshot(2021, ranking="P")
+    _insert(old, "snapshots", {"id": 1, "ranking": "P", "url": snapshot.url, "edition": 2021,
+        "fetched_at": snapshot.fetched_at.isoformat(), "content_hash": snapshot.content_hash,
+        "school_count": snapshot.count, "pages": json.dumps(list(snapshot.pages)), "origin": "check"})  # fmt: skip
+    for position, r in enumerate(snapshot.rows):
+        _insert(old, "rows", {"snapshot_id": 1, "position": position, "rank": r.rank, "tied": int(r.tied),
+            "name": r.name, "slug": r.slug, "city": r.city, "total": r.total, "grp": r.group,
+            "scores": json.dumps(r.scores, ensure_ascii=False)})  # fmt: skip
+    _insert(old, "validators", {"url": snapshot.url, "etag": '"e"', "last_modified": None})
+    message = alert()
+    _insert(old, "outbox", {"message_id": message["Message-ID"], "ranking": "P", "created_at": T0.isoformat(),
+        "subject": message["Subject"], "recipients": message["To"], "message": bytes(message),
+        "status": "pending", "attempts": 1, "last_error": "421"})  # fmt: skip
+    if version >= 2:
+        _insert(old, "ranking_state", {"ranking": "P", "failures": 0, "failing_alerted": 0, "stale_alerted": 0,
+            "last_check_at": T0.isoformat(), "last_ok_at": T0.isoformat()})  # fmt: skip
+    if version >= 4:
+        _insert(old, "school_pages", {"id": 1, "slug": "imt-mines-ales", "url": "https://x/imt.html",
+            "name": "IMT Mines Alès", "edition": 2021, "fetched_at": T0.isoformat(), "content_hash": "h"})  # fmt: skip
+        _insert(old, "indicators", {"page_id": 1, "position": 0, "section": None, "label": "Salaire",
+            "kind": "number", "text": "41 000 €", "low": 41000.0, "high": None, "unit": "€"})  # fmt: skip
+    old.close()
+
+    with Store.open(path) as store:
+        known = store.known("P")
+        pending = store.pending()
+        version_now = store.db.execute("select value from meta where key = 'schema_version'").fetchone()[0]
+    assert version_now == str(len(MIGRATIONS))
+    (read,) = known.snapshots
+    # Every field an older schema had is kept; the school page's link came with schema 6.
+    assert read.rows == tuple(replace(r, link=None) for r in snapshot.rows)
+    assert read.content_hash == snapshot.content_hash
+    assert known.validators[snapshot.url].etag == '"e"'
+    assert [(i.message_id, i.kind, i.attempts) for i in pending] == [(message["Message-ID"], "comms", 1)]
+    assert known.state == (RankingState("P", last_check_at=T0, last_ok_at=T0) if version >= 2 else RankingState("P"))
+    assert [p.indicators[0].value.text for p in known.school_pages] == (["41 000 €"] if version >= 4 else [])

@@ -15,9 +15,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .config import Config
-from .config import load as _load
-from .errors import (
+from watcher.config import Config
+from watcher.config import load as _load
+from watcher.errors import (
     Busy,
     ConfigError,
     FetchError,
@@ -28,10 +28,10 @@ from .errors import (
     StoreError,
     WatcherError,
 )
-from .model import Alert, Row, Snapshot
+from watcher.model import Alert, Row, Snapshot
 
 if TYPE_CHECKING:
-    from .check import RunResult
+    from watcher.check import RunResult
 
 __all__ = [
     "Alert",
@@ -59,11 +59,11 @@ def load_config(path: str | Path) -> Config:
 
 def run_once(config: Config) -> RunResult:
     """Check every ranking once and deliver the outbox, as `watcher check` does (holding the check lock)."""
-    from .check import run_check
-    from .fetch import Fetcher
-    from .lock import check_lock
-    from .mail import SmtpMailer
-    from .store import Store
+    from watcher.check import run_check
+    from watcher.mail import SmtpMailer
+    from watcher.pages.fetch import Fetcher
+    from watcher.store.db import Store
+    from watcher.store.lock import check_lock
 
     with (
         check_lock(config.database),

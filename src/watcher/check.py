@@ -1,7 +1,11 @@
-"""One check: fetch → parse → store snapshot → diff → rules → render → outbox, then deliver.
+"""One check of one ranking: read what is known once, fetch, decide, write once; then deliver the outbox.
 
-The edges (fetcher, store, mailer, clock) are passed in. This module wires them to the pure stages
-(parse, diff, rules, render); it is the one place where reading the network and the database meets them.
+    store.known ─► Known ─┐
+    pages (network) ─► Reading ─► news.decide (pure) ─► Decision ─► french (render) ─► store.record_check
+                                                                                     └► outbox ─► mail
+
+The edges (fetcher, store, mailer, clock) are passed in; this module is the only place where they meet the
+pure stages.
 """
 
 from __future__ import annotations
@@ -9,24 +13,26 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email.message import EmailMessage
 
-from .chart import rank_chart_png
-from .config import Config, RankingConfig
-from .diff import diff
-from .errors import FetchError, ParseRefused, WatcherError
-from .fetch import Fetcher, Page
-from .layouts import Layout, ListPage, assemble, next_to_read, parse_list_page
-from .layouts.plausible import check_against, min_rows, was_partial
-from .mail import Mailer
-from .model import Alert, CheckOutcome, Row, SchoolPage, Snapshot, Validators
-from .ops import after_check, render_notice
-from .outbox import Delivery, deliver_pending
-from .render import render_alert
-from .rules import alerts_for, find_school
-from .school import indicator_changes, parse_school_page, school_page_url
-from .store import Store
+from watcher.config import Config, RankingConfig
+from watcher.errors import FetchError, ParseRefused, WatcherError
+from watcher.french.chart import rank_chart_png
+from watcher.french.notice import render_notice
+from watcher.french.render import render_alert
+from watcher.layouts import assemble
+from watcher.layouts.plausible import check_against, min_rows
+from watcher.layouts.school import parse_school_page, school_page_url
+from watcher.mail import Mailer
+from watcher.model import CheckOutcome, Known, Reading, Row, SchoolPage, Snapshot, Validators
+from watcher.news.decide import decide, leaving
+from watcher.news.identity import find_school
+from watcher.news.series import previous_check
+from watcher.outbox import Delivery, deliver_pending
+from watcher.pages.fetch import Fetcher
+from watcher.pages.lists import first_page, read_list
+from watcher.store import Store
 
 Clock = Callable[[], datetime]
 log = logging.getLogger("watcher.check")
@@ -65,139 +71,14 @@ class RunResult:
         return 0 if all(c.ok for c in self.checks) else 1
 
 
-def read_list(
-    fetcher: Fetcher,
-    first: Page,
-    max_pages: int,
-    layouts: tuple[Layout, ...],
-    layout: str | None = None,
-    *,
-    pages: list[Page] | None = None,
-    browser: bool = False,
-) -> tuple[list[Page], list[ListPage]]:
-    """Parse the first page, then every page its pagination or next links show, until the list ends.
-
-    `pages` receives each page as it is fetched, so a caller keeps them even when the list is refused.
-    """
-    pages = pages if pages is not None else []
-    pages.append(first)
-    parsed = [parse_list_page(first.content, first.url, encoding=first.encoding, layouts=layouts, layout=layout)]
-    while (url := next_to_read(parsed)) is not None:
-        if url in {p.url for p in pages} or len(pages) >= max_pages:
-            raise ParseRefused(
-                f"the list's pages go round in a loop or past {max_pages} pages (at {url})",
-                url=first.url,
-            )
-        try:
-            page = fetcher.get(url, browser=browser)
-        except FetchError as exc:
-            raise FetchError(
-                f"page {len(pages) + 1} of the list could not be fetched, so the list was not read whole "
-                f"and nothing was recorded: {exc}",
-                url=url,
-                status=exc.status,
-            ) from exc
-        pages.append(page)
-        parsed.append(
-            parse_list_page(
-                page.content,
-                page.url,
-                encoding=page.encoding,
-                group=parsed[-1].last_group,
-                layouts=layouts,
-                layout=layout or parsed[0].layout,
-            )
-        )
-    return pages, parsed
-
-
-def _fetch_changed(
-    fetcher: Fetcher, store: Store, url: str, previous: Snapshot | None, browser: bool = False
-) -> Page | None:
-    """The first page, or None when every page of the list answered 304 Not Modified."""
-    if browser:  # a rendered page cannot be asked for conditionally
-        return fetcher.get(url, browser=True)
-    first = fetcher.get(url, store.validators(url) if previous else None)
-    if not first.not_modified:
-        return first
-    assert previous is not None
-    for other in previous.pages[1:]:
-        if not fetcher.get(other, store.validators(other)).not_modified:
-            # Another page changed: the list must be read whole, from a fresh first page.
-            return fetcher.get(url)
-    return None
-
-
-@dataclass(frozen=True, slots=True)
-class _Writes:
-    """What a check learnt beyond its fetch log, to be written with it."""
-
-    snapshot: Snapshot | None = None
-    validators: tuple[Validators, ...] = ()
-    alerts: tuple[EmailMessage, ...] = ()
-    school_pages: tuple[SchoolPage, ...] = ()
-
-
-def _read_school_pages(
-    ranking: RankingConfig, config: Config, store: Store, fetcher: Fetcher, snapshot: Snapshot, at: datetime
-) -> tuple[list[SchoolPage], list[Validators], list[str]]:
-    """The watched school's and peers' own pages that changed since last read; a failure is only a warning."""
-    rows = [find_school(snapshot, s) for s in (config.school, *config.school.peer_configs())]
-    new_pages, validators, warnings = [], [], []
-    browser = config.uses_browser(ranking)
-    for row in rows:
-        if row is None or (row.slug is None and row.link is None):
-            continue
-        # The list's own link; a row stored before links were kept falls back to the palmarès address.
-        url = row.link or school_page_url(ranking.url, str(row.slug))
-        latest = store.latest_school_page(row.page_key)
-        try:
-            page = fetcher.get(url, None if browser or not latest else store.validators(url), browser=browser)
-            if page.not_modified:
-                continue
-            parsed = parse_school_page(
-                page.content,
-                url,
-                slug=row.page_key,
-                edition=snapshot.edition,
-                fetched_at=at,
-                encoding=page.encoding,
-            )
-        except (FetchError, ParseRefused) as exc:
-            warnings.append(f"the page of {row.bare_name} could not be read, so its indicators are not compared: {exc}")
-            continue
-        validators.append(page.validators)
-        if latest is None or latest.content_hash != parsed.content_hash or latest.edition != parsed.edition:
-            new_pages.append(parsed)
-    return new_pages, validators, warnings
-
-
-def _with_indicators(alert: Alert, store: Store, new_pages: list[SchoolPage]) -> Alert:
-    """The alert, plus the school page's indicators that changed since the previous edition."""
-    row = alert.new_row or alert.old_row
-    if row is None:
-        return alert
-    current = next((p for p in new_pages if p.slug == row.page_key), None) or store.latest_school_page(row.page_key)
-    before = store.latest_school_page(row.page_key, before_edition=alert.new_edition)
-    if current is None or before is None:
-        return alert
-    return replace(alert, indicators=indicator_changes(before, current))
-
-
 def _read_whole(
-    ranking: RankingConfig,
-    config: Config,
-    store: Store,
-    fetcher: Fetcher,
-    previous: Snapshot | None,
-    fetched_at: datetime,
-    *,
-    conditional: bool = True,
+    ranking: RankingConfig, config: Config, known: Known, fetcher: Fetcher, at: datetime, *, conditional: bool = True
 ) -> tuple[Snapshot | None, tuple[Validators, ...]]:
     """Fetch and read one list whole (None when every page answered 304), or raise why it cannot be trusted."""
+    previous = previous_check(known.snapshots)
     browser = config.uses_browser(ranking)
     first = (
-        _fetch_changed(fetcher, store, ranking.url, previous, browser)
+        first_page(fetcher, ranking.url, previous, known.validators, browser)
         if conditional
         else fetcher.get(ranking.url, browser=browser)
     )
@@ -206,32 +87,20 @@ def _read_whole(
     pages, parsed = read_list(
         fetcher, first, config.fetch.max_pages, config.site_layouts, ranking.layout, browser=browser
     )
-    snapshot = assemble(parsed, ranking=ranking.name, fetched_at=fetched_at, min_rows=min_rows(previous))
+    snapshot = assemble(parsed, ranking=ranking.name, fetched_at=at, min_rows=min_rows(previous))
     if previous is not None:
         check_against(previous, snapshot, ranking.url)
     return snapshot, tuple(p.validators for p in pages)
 
 
-def _leaves(alert: Alert) -> bool:
-    """Whether an alert tells of the school or a peer no longer in the list."""
-    return alert.kind == "left" or any(p.old is not None and p.new is None for p in alert.peers)
-
-
-def _confirm(
-    alerts: list[Alert],
-    snapshot: Snapshot,
-    ranking: RankingConfig,
-    config: Config,
-    store: Store,
-    fetcher: Fetcher,
-    previous: Snapshot,
-) -> list[Alert]:
-    """Alerts of a school leaving the list, once a second, fresh, whole read agrees; else `ParseRefused`."""
-    if not any(_leaves(a) for a in alerts):
-        return alerts
-    who = ", ".join(a.school for a in alerts if a.kind == "left") or "a peer"
+def _confirm(ranking: RankingConfig, config: Config, known: Known, fetcher: Fetcher, snapshot: Snapshot) -> int:
+    """How many whole reads agree: 2 once a second, fresh read agrees with a list some school seems to have left."""
+    gone = leaving(previous_check(known.snapshots), snapshot, config.school)
+    if not gone:
+        return 1
+    who = ", ".join(gone)
     try:
-        again, _ = _read_whole(ranking, config, store, fetcher, previous, snapshot.fetched_at, conditional=False)
+        again, _ = _read_whole(ranking, config, known, fetcher, snapshot.fetched_at, conditional=False)
     except (ParseRefused, FetchError) as exc:
         raise ParseRefused(
             f"{who} seemed to have left the list, but the second read that must confirm it failed, so nothing "
@@ -244,105 +113,89 @@ def _confirm(
             "nothing was recorded and the next check reads the list again",
             url=ranking.url,
         )
-    return [replace(a, confirmed_reads=2) if _leaves(a) else a for a in alerts]
+    return 2
 
 
-def _observe(
-    ranking: RankingConfig, config: Config, store: Store, fetcher: Fetcher, fetched_at: datetime
-) -> tuple[CheckResult, _Writes]:
-    """Fetch, parse and compare one ranking and its school pages; return the result and what to write."""
-    # Only a snapshot this tool checked itself is a base for news; imported editions only fill the history,
-    # so the first check after an import is a baseline.
-    previous = store.latest_snapshot(ranking.name, checked_only=True)
+def _school_pages(
+    ranking: RankingConfig, config: Config, known: Known, fetcher: Fetcher, current: Snapshot, at: datetime
+) -> tuple[list[SchoolPage], list[Validators], list[str]]:
+    """The watched school's and peers' own pages that answered with content; a failure is only a warning."""
+    rows = [find_school(current, s) for s in (config.school, *config.school.peer_configs())]
+    read, validators, warnings = [], [], []
+    browser = config.uses_browser(ranking)
+    for row in rows:
+        if row is None or (row.slug is None and row.link is None):
+            continue
+        # The list's own link; a row stored before links were kept falls back to the palmarès address.
+        url = row.link or school_page_url(ranking.url, str(row.slug))
+        seen = any(p.slug == row.page_key for p in known.school_pages)
+        try:
+            page = fetcher.get(url, None if browser or not seen else known.validators.get(url), browser=browser)
+            if page.not_modified:
+                continue
+            parsed = parse_school_page(
+                page.content, url, slug=row.page_key, edition=current.edition, fetched_at=at, encoding=page.encoding
+            )
+        except (FetchError, ParseRefused) as exc:
+            warnings.append(f"the page of {row.bare_name} could not be read, so its indicators are not compared: {exc}")
+            continue
+        validators.append(page.validators)
+        read.append(parsed)
+    return read, validators, warnings
+
+
+def observe(ranking: RankingConfig, config: Config, known: Known, fetcher: Fetcher, at: datetime) -> Reading:
+    """Everything the network says of one ranking now: the list read whole (confirmed when someone leaves it) and
+    the school pages; a list that cannot be read whole is a failure, never a shorter list."""
     try:
-        snapshot, validators = _read_whole(ranking, config, store, fetcher, previous, fetched_at)
-        rebased = snapshot is not None and previous is not None and was_partial(previous, snapshot)
-        if snapshot is not None and previous is not None and previous.content_hash != snapshot.content_hash:
-            events = [] if rebased else diff(previous, snapshot)
-            past = store.snapshots(ranking.name)
-            alerts = [] if rebased else alerts_for(previous, snapshot, events, config.school, past=past)
-            alerts = _confirm(alerts, snapshot, ranking, config, store, fetcher, previous)
-        else:
-            alerts = []
+        snapshot, validators = _read_whole(ranking, config, known, fetcher, at)
+        confirmed = _confirm(ranking, config, known, fetcher, snapshot) if snapshot is not None else 1
     except ParseRefused as exc:
-        return CheckResult(ranking.name, "refused", error=str(exc)), _Writes()
+        return Reading(failure="refused", error=str(exc))
     except FetchError as exc:
-        return CheckResult(ranking.name, "failed", error=str(exc)), _Writes()
-
-    current = snapshot or previous
+        return Reading(failure="failed", error=str(exc))
+    current = snapshot or previous_check(known.snapshots)
     assert current is not None  # a 304 is only possible after a first snapshot
-    row = find_school(current, config.school)
-    warnings = []
-    if row is None:
-        warnings.append(
-            f"{config.school.name} is not in this list ({current.count} schools read). If it should be, "
-            "check [school] name, or set [school] slug from its page's URL."
-        )
-    if rebased and previous is not None:
-        warnings.append(
-            f"the last list held {previous.count} schools and this one {current.count}: the last one was not the "
-            "whole list, so this one is the new base and nobody is said to have entered it"
-        )
-    if current.count_note:
-        warnings.append(current.count_note + " (one off: accepted)")
-    missing = [p.name for p in config.school.peer_configs() if find_school(current, p) is None]
-    if missing:
-        warnings.append(f"peer(s) not in this list: {', '.join(missing)}; check the spelling in [school] peers")
-    new_pages, page_validators, page_warnings = _read_school_pages(ranking, config, store, fetcher, current, fetched_at)
-    warnings += page_warnings
-    validators += tuple(page_validators)
-    warning = "; ".join(warnings) or None
-    if snapshot is None or (previous is not None and previous.content_hash == snapshot.content_hash):
-        quiet: CheckOutcome = "not-modified" if snapshot is None else "unchanged"
-        result = CheckResult(ranking.name, quiet, previous, row, warning=warning)
-        # The same list over other pages (one page became two): kept, so that the next check asks for each page.
-        moved = snapshot if snapshot is not None and previous is not None and snapshot.pages != previous.pages else None
-        return result, _Writes(moved, validators=validators, school_pages=tuple(new_pages))
-    messages = tuple(
-        render_alert(
-            _with_indicators(a, store, new_pages),
-            sender=config.email.from_,
-            recipients=config.email.to,
-            chart=rank_chart_png(a.series),
-        )
-        for a in alerts
-    )
-    outcome: CheckOutcome = "baseline" if previous is None else "changed"
-    result = CheckResult(ranking.name, outcome, snapshot, row, messages, warning=warning)
-    return result, _Writes(snapshot, validators, messages, tuple(new_pages))
+    pages, page_validators, warnings = _school_pages(ranking, config, known, fetcher, current, at)
+    return Reading(snapshot, (*validators, *page_validators), tuple(pages), tuple(warnings), confirmed)
 
 
 def check_ranking(
     ranking: RankingConfig, config: Config, *, store: Store, fetcher: Fetcher, now: Clock = utc_now
 ) -> CheckResult:
-    """Check one ranking and record everything it learnt (fetch log, snapshot, alerts, state) in one transaction."""
+    """Check one ranking: one read of the database, the network, a pure decision, one write of all it learnt."""
     fetcher.take_log()
-    fetched_at = now()
-    result, writes = _observe(ranking, config, store, fetcher, fetched_at)
-    log = fetcher.take_log()
-    if result.outcome == "refused":
-        log = [replace(f, outcome="refused", error=f.error or result.error) for f in log]
-    state, notices = after_check(
-        store.state(ranking.name),
-        ok=result.ok,
-        changed=result.outcome in ("baseline", "changed"),
-        error=result.error,
-        now=fetched_at,
-        failures_before_alert=config.alerts.failures_before_alert,
-        stale_after=timedelta(days=config.alerts.stale_after_days),
+    at = now()
+    known = store.known(ranking.name)
+    reading = observe(ranking, config, known, fetcher, at)
+    decision = decide(known, reading, config.school, config.alerts, at)
+    messages = tuple(
+        render_alert(a, sender=config.email.from_, recipients=config.email.to, chart=rank_chart_png(a.series))
+        for a in decision.alerts
     )
-    ops = [render_notice(n, sender=config.email.from_, recipients=config.email.operators) for n in notices]
+    notices = [render_notice(n, sender=config.email.from_, recipients=config.email.operators) for n in decision.notices]
+    fetches = fetcher.take_log()
+    if decision.outcome == "refused":
+        fetches = [replace(f, outcome="refused", error=f.error or decision.error) for f in fetches]
     store.record_check(
         ranking.name,
-        log,
-        snapshot=writes.snapshot,
-        validators=writes.validators,
-        alerts=writes.alerts,
-        ops_alerts=ops,
-        state=state,
-        school_pages=writes.school_pages,
+        fetches,
+        snapshot=decision.snapshot,
+        validators=reading.validators if decision.ok else (),
+        alerts=messages,
+        ops_alerts=notices,
+        state=decision.state,
+        school_pages=decision.school_pages,
     )
-    return result
+    return CheckResult(
+        ranking.name,
+        decision.outcome,
+        decision.shown,
+        decision.school_row,
+        messages,
+        error=decision.error,
+        warning=decision.warning,
+    )
 
 
 def run_check(

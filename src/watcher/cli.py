@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .check import RunResult
-    from .config import Config
-    from .store import Store
+    from watcher.config import Config
+    from watcher.store.db import Store
 
 COMMANDS = {
     "check": "check every ranking once: fetch, compare with the last snapshot, email the alerts",
@@ -70,49 +69,20 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _config(args: argparse.Namespace) -> Config:
-    from . import config
+    from watcher import config
 
     return config.load(args.config or config.default_path())
 
 
 def _open_store(cfg: Config) -> Store:
-    from .store import Store
+    from watcher.store.db import Store
 
     return Store.open(cfg.database)
 
 
-def print_run(result: RunResult) -> None:
-    """One line per ranking, then what happened to the outbox."""
-    from .french import ordinal
-
-    for c in result.checks:
-        line = f"{c.ranking}: {c.outcome}"
-        if c.snapshot is not None:
-            line += f" (edition {c.snapshot.edition}, {c.snapshot.count} schools)"
-        if c.school_row is not None:
-            line += f"; {c.school_row.bare_name} {ordinal(c.school_row.rank, c.school_row.tied)}"
-        if c.outcome == "baseline":
-            line += "; first check: recorded as the baseline, no alert"
-        if c.alerts:
-            line += f"; {len(c.alerts)} alert(s) queued"
-        print(line)
-        if c.error:
-            print(f"  error: {c.error}", file=sys.stderr)
-            print(
-                "  Nothing was recorded for this ranking and no alert was sent; the next check tries again.",
-                file=sys.stderr,
-            )
-        if c.warning:
-            print(f"  warning: {c.warning}", file=sys.stderr)
-    d = result.delivery
-    if d.sent or d.left_pending:
-        print(f"Outbox: {len(d.sent)} sent, {d.left_pending} pending")
-    for _, reason in d.failed:
-        print(f"  mail not sent now (it stays in the outbox and is retried): {reason}", file=sys.stderr)
-
-
 def cmd_check(args: argparse.Namespace) -> int:
-    from . import run_once
+    from watcher import run_once
+    from watcher.views import print_run
 
     result = run_once(_config(args))
     print_run(result)
@@ -120,9 +90,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from .fetch import Fetcher
-    from .importer import import_pages
-    from .lock import check_lock
+    from watcher.importer import import_pages
+    from watcher.pages.fetch import Fetcher
+    from watcher.store.lock import check_lock
 
     cfg = _config(args)
     with check_lock(cfg.database), Fetcher(cfg.fetch, cfg.contact) as fetcher:
@@ -145,7 +115,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .report import write_report
+    from watcher.views import write_report
 
     cfg = _config(args)
     store = _open_store(cfg)
@@ -161,7 +131,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_daemon(args: argparse.Namespace) -> int:
-    from .daemon import run_daemon
+    from watcher.daemon import run_daemon
 
     logging.getLogger("watcher").setLevel(logging.DEBUG if args.verbose else logging.INFO)
     return run_daemon(_config(args))
@@ -171,7 +141,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from .status import format_status, gather
+    from watcher.status import format_status, gather
 
     cfg = _config(args)
     if not cfg.database.exists():
@@ -188,7 +158,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_test_email(args: argparse.Namespace) -> int:
-    from .mail import SmtpMailer, test_message
+    from watcher.mail import SmtpMailer, test_message
 
     cfg = _config(args)
     mailer = SmtpMailer.from_env(cfg.email)
@@ -203,15 +173,15 @@ def cmd_test_email(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    from .history import format_history, history_records, to_csv, to_json
-    from .rules import school_history
+    from watcher.french.history import format_history, history_records, to_csv, to_json
+    from watcher.views import histories
 
     cfg = _config(args)
     store = _open_store(cfg)
     try:
         known = [r.name for r in cfg.rankings]
         names = known + [n for n in store.rankings() if n not in known]
-        series = {name: school_history(store.snapshots(name), cfg.school) for name in names}
+        series = histories(cfg, store, names)
     finally:
         store.close()
     if args.format == "table":
@@ -220,7 +190,7 @@ def cmd_history(args: argparse.Namespace) -> int:
         records = [r for name, entries in series.items() for r in history_records(name, entries, cfg.school.name)]
         print(to_csv(records) if args.format == "csv" else to_json(records), end="")
     if args.chart:
-        from .chart import rank_chart_png
+        from watcher.french.chart import rank_chart_png
 
         png = rank_chart_png(series[names[0]])
         if png is None:
@@ -238,10 +208,10 @@ def cmd_history(args: argparse.Namespace) -> int:
 def cmd_parse(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from .capture import is_capture, parse_capture
-    from .config import default_path
-    from .french import number, ordinal
-    from .layouts import assemble, builtin_layouts, read_saved
+    from watcher.config import default_path
+    from watcher.french.words import number, ordinal
+    from watcher.layouts import assemble, builtin_layouts, read_saved
+    from watcher.pages.capture import is_capture, parse_capture
 
     # The config's own [[layouts]] are tried too, so an operator can write one and try it here.
     path = args.config or default_path()
@@ -275,8 +245,8 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 
 def cmd_capture(args: argparse.Namespace) -> int:
-    from .capture import capture
-    from .fetch import Fetcher
+    from watcher.pages.capture import capture
+    from watcher.pages.fetch import Fetcher
 
     cfg = _config(args)
     with Fetcher(cfg.fetch, cfg.contact) as fetcher:
@@ -289,7 +259,7 @@ def cmd_capture(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import run_demo
+    from watcher.demo import run_demo
 
     return run_demo(args.output)
 
@@ -310,7 +280,7 @@ HANDLERS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `watcher` console script."""
-    from .errors import Busy, ConfigError, MailError, ParseRefused, StoreError, WatcherError
+    from watcher.errors import Busy, ConfigError, MailError, ParseRefused, StoreError, WatcherError
 
     args = _parser().parse_args(argv)
     stamp = "%(asctime)s " if args.command == "daemon" else ""  # a daemon's log needs times

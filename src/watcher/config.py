@@ -19,8 +19,8 @@ from pydantic import (
     model_validator,
 )
 
-from .errors import ConfigError, LayoutError
-from .layouts.spec import Layout, layout_from_table, merged
+from watcher.errors import ConfigError, LayoutError
+from watcher.layouts.spec import Layout, layout_from_table, merged
 
 
 def _address(value: str) -> str:
@@ -116,7 +116,7 @@ Duration = Annotated[str, AfterValidator(_duration)]
 
 
 def _cron(value: str) -> str:
-    from .schedule import crontab_trigger
+    from watcher.cron import crontab_trigger  # APScheduler is loaded only for a config with a cron
 
     try:
         if len(value.split()) != 5:

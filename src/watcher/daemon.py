@@ -16,13 +16,13 @@ from types import FrameType
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from .config import Config, parse_duration
-from .errors import Busy
-from .lock import check_lock, daemon_lock
-from .schedule import interval_of, jitter_of, main_trigger
+from watcher.config import Config, parse_duration
+from watcher.errors import Busy
+from watcher.schedule import interval_of, jitter_of, main_trigger
+from watcher.store.lock import check_lock, daemon_lock
 
 if TYPE_CHECKING:
-    from .store import Store
+    from watcher.store.db import Store
 
 log = logging.getLogger("watcher.daemon")
 STOP_GRACE_SECONDS = 6.0  # a stop must end within 10 s
@@ -32,8 +32,8 @@ class Daemon:
     """The scheduled loop around `run_check`; `run()` blocks until SIGTERM or SIGINT."""
 
     def __init__(self, config: Config) -> None:
-        from .fetch import Fetcher
-        from .mail import SmtpMailer
+        from watcher.mail import SmtpMailer
+        from watcher.pages.fetch import Fetcher
 
         self.config = config
         self.tz = ZoneInfo(config.schedule.timezone)
@@ -48,8 +48,8 @@ class Daemon:
 
     def check(self, reason: str) -> None:
         """One scheduled check; never raises, so the scheduler keeps going."""
-        from .check import run_check
-        from .store import Store
+        from watcher.check import run_check
+        from watcher.store.db import Store
 
         season = self.config.schedule.season
         now = self._now()
@@ -101,8 +101,8 @@ class Daemon:
             self.idle.set()
 
     def _deliver_due(self) -> None:
-        from .outbox import deliver_pending
-        from .store import Store
+        from watcher.outbox import deliver_pending
+        from watcher.store.db import Store
 
         store = Store.open(self.config.database)
         try:
@@ -134,7 +134,7 @@ class Daemon:
             )
 
     def _due_at_start(self) -> bool:
-        from .store import Store
+        from watcher.store.db import Store
 
         store = Store.open(self.config.database)
         try:

@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import files
 from pathlib import Path
 
-from .model import EMAIL_POLICY
+from watcher.model import EMAIL_POLICY
 
 LIST_PATH = "/classements/classement-des-ecoles-d-ingenieurs.html"
 DIRECTORY_PATH = "/etudes/annuaire-enseignement-superieur/etablissement/"
@@ -97,16 +97,14 @@ class FixtureSite:
 
 def run_demo(output: Path) -> int:
     """Past palmarès imported, a baseline on the 2025 classement, then the 2026 one arrives: one alert, as .eml."""
-    from . import config
-    from .check import run_check
-    from .cli import print_run
-    from .fetch import Fetcher
-    from .history import format_history
-    from .importer import import_pages
-    from .mail import FileMailer
-    from .report import write_report
-    from .rules import school_history
-    from .store import Store
+    from watcher import config
+    from watcher.check import run_check
+    from watcher.french.history import format_history
+    from watcher.importer import import_pages
+    from watcher.mail import FileMailer
+    from watcher.pages.fetch import Fetcher
+    from watcher.store import Store
+    from watcher.views import histories, print_run, write_report
 
     output.mkdir(parents=True, exist_ok=True)
     database = (output / "demo.db").resolve()
@@ -149,7 +147,7 @@ def run_demo(output: Path) -> int:
                 print(f"\n{title}")
                 print_run(run_check(cfg, store=store, fetcher=fetcher, mailer=mailer))
         print("\n4. `watcher history`:")
-        print(format_history(RANKING, school_history(store.snapshots(RANKING), cfg.school), cfg.school.name))
+        print(format_history(RANKING, histories(cfg, store, [RANKING])[RANKING], cfg.school.name))
         report = write_report(cfg, store, output / "report.html")
         print(f"5. `watcher report`: {report} (open it in a browser)\n")
         store.close()

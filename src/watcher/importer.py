@@ -12,14 +12,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .capture import captured_at, is_capture, parse_capture
-from .check import read_list
-from .config import Config
-from .errors import ConfigError, ParseRefused
-from .fetch import Fetcher
-from .layouts import Layout, ListPage, assemble, read_saved
-from .model import Snapshot
-from .store import Store
+from watcher.config import Config
+from watcher.errors import ConfigError, ParseRefused
+from watcher.layouts import Layout, ListPage, assemble, read_saved
+from watcher.model import Snapshot
+from watcher.pages.capture import captured_at, is_capture, parse_capture
+from watcher.pages.fetch import Fetcher
+from watcher.pages.lists import read_list
+from watcher.store.db import Store
 
 
 def _read_files(

@@ -18,9 +18,9 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Protocol
 
-from .config import EmailConfig
-from .errors import MailError, ServerUnreachable
-from .model import EMAIL_POLICY
+from watcher.config import EmailConfig
+from watcher.errors import MailError, ServerUnreachable
+from watcher.model import EMAIL_POLICY
 
 log = logging.getLogger("watcher.mail")
 

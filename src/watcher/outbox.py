@@ -9,9 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from .errors import MailError, ServerUnreachable
-from .mail import Mailer
-from .store import Store
+from watcher.errors import MailError, ServerUnreachable
+from watcher.mail import Mailer
+from watcher.store.db import Store
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
-from .config import Config
-from .ops import RankingState
-from .store import OutboxItem, Store
+from watcher.config import Config
+from watcher.model import RankingState
+from watcher.news.series import latest
+from watcher.store.db import OutboxItem, Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,13 +36,14 @@ class Status:
 
 def gather(config: Config, store: Store, now: datetime) -> Status:
     """Read the state of every configured ranking and of the outbox."""
-    from .schedule import next_run
+    from watcher.schedule import next_run
 
     stale = timedelta(days=config.alerts.stale_after_days)
     rankings = []
     for ranking in config.rankings:
-        state = store.state(ranking.name)
-        snapshot = store.latest_snapshot(ranking.name)
+        known = store.known(ranking.name)
+        state, snapshot = known.state, latest(known.snapshots)
+        assert state is not None
         attention = None
         if state.last_check_at is None:
             attention = "never checked"

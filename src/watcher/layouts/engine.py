@@ -14,13 +14,13 @@ from urllib.parse import urljoin, urlsplit
 import soupsieve
 from bs4 import BeautifulSoup, Tag
 
-from ..errors import ParseRefused
-from ..model import Row, normalize_name
-from .find import Page
-from .spec import Layout, builtin_layouts
-from .table import ROW_FIELDS, Columns, columns, expand, own_cells
-from .text import RANK, UNRANKED, decode, french_number, out_of, text_of
-from .urls import links, page_number
+from watcher.errors import ParseRefused
+from watcher.layouts.find import Page
+from watcher.layouts.spec import Layout, builtin_layouts
+from watcher.layouts.table import ROW_FIELDS, Columns, columns, expand, own_cells
+from watcher.layouts.text import RANK, UNRANKED, decode, french_number, out_of, text_of
+from watcher.layouts.urls import links, page_number
+from watcher.model import Row, normalize_name
 
 _YEAR = re.compile(r"\b(20\d\d)\b")
 

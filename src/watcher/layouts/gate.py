@@ -12,10 +12,10 @@ from dataclasses import replace
 from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from ..errors import ParseRefused
-from ..model import Row, Snapshot
-from .engine import ListPage, parse_list_page
-from .spec import Layout
+from watcher.errors import ParseRefused
+from watcher.layouts.engine import ListPage, parse_list_page
+from watcher.layouts.spec import Layout
+from watcher.model import Row, Snapshot
 
 MIN_ROWS = 10
 # Counts said in words are off by one at times (the press counted 167 where L'Étudiant said 168): a warning, not

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 
-from ..errors import ParseRefused
-from ..model import Snapshot
-from .gate import MIN_ROWS
+from watcher.errors import ParseRefused
+from watcher.layouts.gate import MIN_ROWS
+from watcher.model import Snapshot
 
 PLAUSIBLE_SHARE = 0.8  # a new edition holds at least this share of the last one's schools (counts ran 164 to 174)
 REVISION_SHARE = 0.95  # a revision of one edition adds or removes a school or two

@@ -20,7 +20,7 @@ from typing import Any
 
 import soupsieve
 
-from ..errors import LayoutError
+from watcher.errors import LayoutError
 
 DEFAULT_DECLARED = r"(?:classe|rassemble|compte|recense|réunit)\s+(\d{2,4})\s+[ée]coles"
 

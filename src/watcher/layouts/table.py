@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 from bs4 import Tag
 
-from ..errors import ParseRefused
-from ..model import normalize_name
-from .find import Page
-from .spec import Layout
-from .text import text_of
+from watcher.errors import ParseRefused
+from watcher.layouts.find import Page
+from watcher.layouts.spec import Layout
+from watcher.layouts.text import text_of
+from watcher.model import normalize_name
 
 
 def own_cells(tr: Tag) -> list[Tag]:

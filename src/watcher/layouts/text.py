@@ -7,7 +7,7 @@ import re
 from bs4 import Tag
 from bs4.element import NavigableString
 
-from ..errors import ParseRefused
+from watcher.errors import ParseRefused
 
 _THOUSANDS = re.compile(r"(?<=\d)[ \u202f\xa0](?=\d{3}(?!\d))")
 _NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)?")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
-from .find import Page
+from watcher.layouts.find import Page
 
 
 def _host(netloc: str) -> str:

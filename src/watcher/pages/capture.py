@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .check import read_list
-from .config import Config
-from .errors import ConfigError, FetchError, ParseRefused, WatcherError
-from .fetch import Fetcher, Page
-from .layouts import Layout, ListPage, assemble, read_saved
-from .rules import find_school
+from watcher.config import Config
+from watcher.errors import ConfigError, FetchError, ParseRefused, WatcherError
+from watcher.layouts import Layout, ListPage, assemble, read_saved
+from watcher.news.identity import find_school
+from watcher.pages.fetch import Fetcher, Page
+from watcher.pages.lists import read_list
 
 MANIFEST = "capture.json"
 

@@ -16,33 +16,36 @@ from datetime import UTC, datetime
 from email import message_from_bytes
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 
 import sqlite_utils
 
-from .errors import StoreError
-from .model import EMAIL_POLICY, FetchLog, Indicator, Row, SchoolPage, Snapshot, Validators, Value
-from .ops import RankingState
-from .schema import MIGRATIONS
+from watcher.errors import StoreError
+from watcher.model import (
+    EMAIL_POLICY,
+    FetchLog,
+    Indicator,
+    Known,
+    MailKind,
+    RankingState,
+    Row,
+    SchoolPage,
+    Snapshot,
+    Validators,
+    Value,
+)
+from watcher.store.records import iso, row_from, snapshot_from, state_from, state_record
+from watcher.store.schema import MIGRATIONS
 
 
 @dataclass(frozen=True, slots=True)
 class OutboxItem:
     message_id: str
     ranking: str
-    kind: str  # comms | ops
+    kind: MailKind
     created_at: datetime
     attempts: int
     last_error: str | None
     message: EmailMessage
-
-
-def _time(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 class Store:
@@ -100,79 +103,70 @@ class Store:
 
     # Reading
 
-    def validators(self, url: str) -> Validators | None:
-        found = self.db.execute("select etag, last_modified from validators where url = ?", [url]).fetchone()
-        return Validators(url, found[0], found[1]) if found else None
-
-    def latest_snapshot(self, ranking: str, *, checked_only: bool = False) -> Snapshot | None:
-        """The last snapshot of the newest edition of a ranking; with `checked_only`, imported ones are skipped."""
-        where = "ranking = ? and origin = 'check'" if checked_only else "ranking = ?"
-        found = list(self.db.table("snapshots").rows_where(where, [ranking], order_by="edition desc, id desc", limit=1))
-        return self._snapshot(found[0]) if found else None
+    def known(self, ranking: str) -> Known:
+        """Everything a check of `ranking` needs, read in one transaction (a consistent view under WAL)."""
+        with self._reading(f"what is known of {ranking!r}"):
+            validators = {
+                r["url"]: Validators(r["url"], r["etag"], r["last_modified"]) for r in self.db.table("validators").rows
+            }
+            return Known(
+                ranking=ranking,
+                snapshots=tuple(self._snapshots(ranking)),
+                validators=validators,
+                school_pages=tuple(self._school_pages()),
+                state=self._state(ranking),
+            )
 
     def snapshots(self, ranking: str) -> list[Snapshot]:
-        """Every snapshot of a ranking, oldest first."""
-        return [
-            self._snapshot(r) for r in self.db.table("snapshots").rows_where("ranking = ?", [ranking], order_by="id")
-        ]
+        """Every snapshot of a ranking, in the order they were recorded."""
+        with self._reading(f"the snapshots of {ranking!r}"):
+            return self._snapshots(ranking)
 
     def rankings(self) -> list[str]:
+        """The names of the rankings that have a snapshot."""
         return [r[0] for r in self.db.execute("select distinct ranking from snapshots order by ranking")]
 
-    def _snapshot(self, record: dict[str, Any]) -> Snapshot:
-        rows = tuple(
-            Row(
-                rank=r["rank"],
-                name=r["name"],
-                slug=r["slug"],
-                tied=bool(r["tied"]),
-                city=r["city"],
-                scores=tuple((label, value) for label, value in json.loads(r["scores"])),
-                total=r["total"],
-                group=r["grp"],
-                total_max=r["total_max"],
-                score_max=tuple((label, top) for label, top in json.loads(r["score_max"] or "[]")),
-                link=r["link"],
-            )
-            for r in self.db.table("rows").rows_where("snapshot_id = ?", [record["id"]], order_by="position")
-        )
-        return Snapshot(
-            ranking=record["ranking"],
-            url=record["url"],
-            edition=record["edition"],
-            rows=rows,
-            fetched_at=datetime.fromisoformat(record["fetched_at"]),
-            pages=tuple(json.loads(record["pages"])),
-            content_hash=record["content_hash"],
-            origin=record["origin"],
-            ranks_derived=bool(record["ranks_derived"]),
-            layout=record["layout"],
-        )
+    def state(self, ranking: str) -> RankingState:
+        """What the last checks of `ranking` said."""
+        with self._reading(f"the state of {ranking!r}"):
+            return self._state(ranking)
 
-    def latest_school_page(self, slug: str, before_edition: int | None = None) -> SchoolPage | None:
-        """The school's last page read, or the last one read during an edition older than `before_edition`."""
-        where = "slug = ?"
-        params: list[object] = [slug]
-        if before_edition is not None:
-            where += " and edition < ?"
-            params.append(before_edition)
-        found = list(self.db.table("school_pages").rows_where(where, params, order_by="edition desc, id desc", limit=1))
-        if not found:
-            return None
-        r = found[0]
-        indicators = tuple(
-            Indicator(i["section"], i["label"], Value(i["kind"], i["text"], i["low"], i["high"], i["unit"]))
-            for i in self.db.table("indicators").rows_where("page_id = ?", [r["id"]], order_by="position")
+    @contextmanager
+    def _reading(self, what: str) -> Iterator[None]:
+        try:
+            with self.db.atomic():
+                yield
+        except sqlite3.Error as exc:
+            raise StoreError(f"Cannot read {what} from the database {self.path}: {exc}.") from exc
+
+    def _snapshots(self, ranking: str) -> list[Snapshot]:
+        records = list(self.db.table("snapshots").rows_where("ranking = ?", [ranking], order_by="id"))
+        rows: dict[int, list[Row]] = {r["id"]: [] for r in records}
+        query = (
+            "select rows.* from rows join snapshots on snapshots.id = rows.snapshot_id "
+            "where snapshots.ranking = ? order by rows.snapshot_id, rows.position"
         )
-        return SchoolPage(
-            slug=r["slug"],
-            url=r["url"],
-            name=r["name"],
-            indicators=indicators,
-            fetched_at=datetime.fromisoformat(r["fetched_at"]),
-            edition=r["edition"],
-            content_hash=r["content_hash"],
-        )
+        for r in self.db.query(query, [ranking]):
+            rows[r["snapshot_id"]].append(row_from(r))
+        return [snapshot_from(record, tuple(rows[record["id"]])) for record in records]
+
+    def _school_pages(self) -> list[SchoolPage]:
+        indicators: dict[int, list[Indicator]] = {}
+        for i in self.db.query("select * from indicators order by page_id, position"):
+            value = Value(i["kind"], i["text"], i["low"], i["high"], i["unit"])
+            indicators.setdefault(i["page_id"], []).append(Indicator(i["section"], i["label"], value))
+        return [
+            SchoolPage(
+                slug=r["slug"],
+                url=r["url"],
+                name=r["name"],
+                indicators=tuple(indicators.get(r["id"], ())),
+                fetched_at=datetime.fromisoformat(r["fetched_at"]),
+                edition=r["edition"],
+                content_hash=r["content_hash"],
+            )
+            for r in self.db.table("school_pages").rows_where(order_by="id")
+        ]
 
     def pending(self, due_at: datetime | None = None) -> list[OutboxItem]:
         """Alerts not yet accepted by the SMTP server, oldest first; with `due_at`, only those due by then."""
@@ -193,22 +187,9 @@ class Store:
             for r in self.db.table("outbox").rows_where(where, params, order_by="created_at, message_id")
         ]
 
-    def state(self, ranking: str) -> RankingState:
+    def _state(self, ranking: str) -> RankingState:
         found = list(self.db.table("ranking_state").rows_where("ranking = ?", [ranking]))
-        if not found:
-            return RankingState(ranking)
-        r = found[0]
-        return RankingState(
-            ranking=ranking,
-            failures=r["failures"],
-            failing_since=_time(r["failing_since"]),
-            failing_alerted=bool(r["failing_alerted"]),
-            stale_alerted=bool(r["stale_alerted"]),
-            last_check_at=_time(r["last_check_at"]),
-            last_ok_at=_time(r["last_ok_at"]),
-            last_change_at=_time(r["last_change_at"]),
-            last_error=r["last_error"],
-        )
+        return state_from(found[0]) if found else RankingState(ranking)
 
     # Writing
 
@@ -247,9 +228,10 @@ class Store:
                 self.db.table("validators").upsert(
                     {"url": v.url, "etag": v.etag, "last_modified": v.last_modified}, pk="url"
                 )
-            for kind, messages in (("comms", alerts), ("ops", ops_alerts)):
-                for message in messages:
-                    self._enqueue(ranking, kind, message)
+            for message in alerts:
+                self._enqueue(ranking, "comms", message)
+            for message in ops_alerts:
+                self._enqueue(ranking, "ops", message)
             if state is not None:
                 self._save_state(state)
             for page in school_pages:
@@ -283,7 +265,7 @@ class Store:
             for position, i in enumerate(page.indicators)
         )
 
-    def _enqueue(self, ranking: str, kind: str, message: EmailMessage) -> None:
+    def _enqueue(self, ranking: str, kind: MailKind, message: EmailMessage) -> None:
         self.db.table("outbox").insert(
             {
                 "message_id": message["Message-ID"],
@@ -300,20 +282,7 @@ class Store:
         )
 
     def _save_state(self, state: RankingState) -> None:
-        self.db.table("ranking_state").upsert(
-            {
-                "ranking": state.ranking,
-                "failures": state.failures,
-                "failing_since": _iso(state.failing_since),
-                "failing_alerted": int(state.failing_alerted),
-                "stale_alerted": int(state.stale_alerted),
-                "last_check_at": _iso(state.last_check_at),
-                "last_ok_at": _iso(state.last_ok_at),
-                "last_change_at": _iso(state.last_change_at),
-                "last_error": state.last_error,
-            },
-            pk="ranking",
-        )
+        self.db.table("ranking_state").upsert(state_record(state), pk="ranking")
 
     def _insert_snapshot(self, snapshot: Snapshot) -> None:
         table = self.db.table("snapshots")
@@ -362,5 +331,5 @@ class Store:
         with self._writing("a failed delivery"):
             self.db.execute(
                 "update outbox set attempts = attempts + 1, last_error = ?, next_attempt_at = ? where message_id = ?",
-                [error, _iso(retry_at), message_id],
+                [error, iso(retry_at), message_id],
             )

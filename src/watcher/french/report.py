@@ -10,19 +10,19 @@ from __future__ import annotations
 import base64
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import datetime
 
-from .chart import rank_chart_png
-from .config import Config, SchoolConfig
-from .diff import diff
-from .french import number, ordinal, paris_time
-from .model import Alert, IndicatorChange, Row, Snapshot, Standing
-from .prose import Prose, prose
-from .render import figures, template_env
-from .rules import alerts_for, find_school, school_history
-from .school import indicator_changes
-from .store import Store
+from watcher.config import SchoolConfig
+from watcher.french.chart import rank_chart_png
+from watcher.french.prose import Prose, prose
+from watcher.french.render import figures, template_env
+from watcher.french.words import number, ordinal, paris_time
+from watcher.model import Alert, IndicatorChange, Row, Snapshot, Standing
+from watcher.news.diff import diff
+from watcher.news.identity import find_school
+from watcher.news.rules import alerts_for
+from watcher.news.series import in_order, previous_edition, school_history
+from watcher.news.series import latest as newest
 
 NEIGHBOURS = 5
 
@@ -48,11 +48,6 @@ def _neighbours(snapshot: Snapshot, row: Row | None) -> tuple[Row, ...]:
     return snapshot.rows[max(0, at - NEIGHBOURS) : at + NEIGHBOURS + 1]
 
 
-def _previous_edition(snapshots: Sequence[Snapshot], latest: Snapshot) -> Snapshot | None:
-    older = [s for s in snapshots if s.edition < latest.edition]
-    return max(older, key=lambda s: (s.edition, s.fetched_at)) if older else None
-
-
 def section(
     name: str,
     snapshots: Sequence[Snapshot],
@@ -65,11 +60,12 @@ def section(
     """
     if not snapshots:
         return None
-    latest = max(snapshots, key=lambda s: (s.edition, s.fetched_at))
+    latest = newest(snapshots)
+    assert latest is not None
     row = find_school(latest, school)
     series = tuple(school_history(snapshots, school))
     png = rank_chart_png(series)
-    previous = _previous_edition(snapshots, latest)
+    previous = previous_edition(snapshots, latest.edition)
     alert = None
     if previous is not None:
         found = alerts_for(previous, latest, diff(previous, latest), school, past=snapshots)
@@ -84,7 +80,7 @@ def section(
         neighbours=_neighbours(latest, row),
         alert=alert,
         prose=prose(alert) if alert else None,
-        sources=tuple(sorted(snapshots, key=lambda s: (s.edition, s.fetched_at))),
+        sources=tuple(in_order(snapshots)),
     )
 
 
@@ -100,23 +96,3 @@ def render_report(school: SchoolConfig, sections: Sequence[RankingSection], gene
         ordinal=ordinal,
         paris_time=paris_time,
     )
-
-
-def write_report(config: Config, store: Store, output: Path) -> Path:
-    """Build the report from the database and write it to `output`."""
-    names = [r.name for r in config.rankings]
-    names += [n for n in store.rankings() if n not in names]
-    sections = []
-    for name in names:
-        snapshots = store.snapshots(name)
-        latest = max(snapshots, key=lambda s: (s.edition, s.fetched_at)) if snapshots else None
-        row = find_school(latest, config.school) if latest else None
-        changes: tuple[IndicatorChange, ...] = ()
-        if latest and row:
-            current = store.latest_school_page(row.page_key)
-            before = store.latest_school_page(row.page_key, before_edition=latest.edition)
-            changes = indicator_changes(before, current) if current and before else ()
-        if found := section(name, snapshots, config.school, changes):
-            sections.append(found)
-    output.write_text(render_report(config.school, sections, datetime.now(UTC)), encoding="utf-8")
-    return output

@@ -1,4 +1,4 @@
-"""A school's own page → typed indicators, and what changed between two editions. Pure.
+"""A school's own page → typed indicators. Pure.
 
 Two layouts are read:
 
@@ -28,9 +28,9 @@ from urllib.parse import urljoin, urlsplit
 from bs4 import BeautifulSoup, Tag
 from bs4.filter import SoupStrainer
 
-from .errors import ParseRefused
-from .layouts import french_number
-from .model import SCORE_SUFFIX, Indicator, IndicatorChange, SchoolPage, Value, normalize_name
+from watcher.errors import ParseRefused
+from watcher.layouts import french_number
+from watcher.model import SCORE_SUFFIX, Indicator, SchoolPage, Value, normalize_name
 
 _NOT_GIVEN = {"nc", "n c", "non concerne", "non communique", "non communiquee", "nd", "non disponible", ""}
 _PERCENT = re.compile(r"^\s*([-+−]?\d[\d\s\u202f\xa0]*(?:[.,]\d+)?)\s*%\s*$")
@@ -40,12 +40,6 @@ _BELOW = re.compile(r"^\s*(?:-\s*de|−\s*de|moins de)\s+(.+)$", re.IGNORECASE)
 _QUANTITY = re.compile(r"^\s*([-+−]?\d[\d\s\u202f\xa0]*(?:[.,]\d+)?)\s*([^\d\s].*)?$")
 # Which way is progress, by words of the (folded) label. An indicator named in neither list is neutral: a
 # change is shown, but never called progress (the share of women, of apprentices, a required stay abroad…).
-_HIGHER_IS_BETTER = (
-    "salaire", "publication", "chaire", "docteur", "hdr", "poste a l etranger", "cdi", "start up",
-    "boursier", "double diplome", "doubles diplomes", "moyenne au bac", "poursuite en these", "reussite",
-    "etudiants etrangers", "insertion", "taux net d emploi", "poste a l international",
-)  # fmt: skip
-_LOWER_IS_BETTER = ("delai", "taux d echec", "frais de scolarite")
 MIN_INDICATORS = 5
 _DIRECTORY_PATH = "/annuaire-enseignement-superieur/etablissement/"
 # Numbered ids only: a directory can have other "-criteria" blocks (search filters) that are not the ranking.
@@ -188,29 +182,3 @@ def _criteria(soup: BeautifulSoup, url: str) -> tuple[list[Indicator], int]:
             value = Value("number", text, score) if score is not None else parse_value(text)
             indicators.append(Indicator(section, label + SCORE_SUFFIX, value))
     return indicators, criteria
-
-
-def _direction(label: str, old: Value, new: Value) -> int:
-    before, after = old.magnitude, new.magnitude
-    if before is None or after is None or old.kind != new.kind or before == after:
-        return 0
-    if label.endswith(SCORE_SUFFIX):  # a ranking's points: more is better, whatever the criterion measures
-        return 1 if after > before else -1
-    folded = f" {normalize_name(label)} "
-    if any(f" {word}" in folded for word in _HIGHER_IS_BETTER):
-        return 1 if after > before else -1
-    if any(f" {word}" in folded for word in _LOWER_IS_BETTER):
-        return 1 if after < before else -1
-    return 0
-
-
-def indicator_changes(old: SchoolPage, new: SchoolPage) -> tuple[IndicatorChange, ...]:
-    """Indicators whose published value changed, with whether that is progress (+1), a decline (-1) or neither."""
-    before = {(i.section, i.label): i.value for i in old.indicators}
-    changes = []
-    for indicator in new.indicators:
-        prior = before.get((indicator.section, indicator.label))
-        if prior is not None and prior.text != indicator.value.text:
-            direction = _direction(indicator.label, prior, indicator.value)
-            changes.append(IndicatorChange(indicator.label, prior.text, indicator.value.text, direction))
-    return tuple(changes)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .french import number, ordinal, places
-from .model import SCORE_SUFFIX, Alert, Row, Standing
+from watcher.french.words import number, ordinal, places
+from watcher.model import SCORE_SUFFIX, Alert, PeerMove, Standing
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,13 +27,13 @@ def standing_text(standing: Standing) -> str:
     return f"{standing.edition} : {ordinal(row.rank, row.tied) if row else 'non classée'}"
 
 
-def _move_text(old: Row | None, new: Row | None) -> str:
+def _move_text(peer: PeerMove) -> str:
+    old, new, n = peer.old, peer.new, peer.places
     if old is None and new is not None:
         return f"{ordinal(new.rank, new.tied)} (n'était pas classée)"
     if new is None and old is not None:
         return f"ne figure plus dans la liste (était {ordinal(old.rank, old.tied)})"
-    assert old is not None and new is not None
-    n = old.rank - new.rank
+    assert old is not None and new is not None and n is not None
     how = f"gagne {places(n)}" if n > 0 else f"perd {places(n)}" if n < 0 else "même rang"
     return f"{ordinal(old.rank, old.tied)} → {ordinal(new.rank, new.tied)} ({how})"
 
@@ -55,15 +55,10 @@ def _overtakes(alert: Alert) -> tuple[str, ...]:
 
 def _criteria(alert: Alert, sign: int) -> tuple[str, ...]:
     out = []
-    if alert.old_row and alert.new_row:
-        before = dict(alert.old_row.scores)
-        for label, value in alert.new_row.scores:
-            prior = before.get(label)
-            if value is not None and prior is not None and (value - prior) * sign > 0:
-                delta = round(value - prior, 2)
-                out.append(
-                    f"{label.lower()} ({'+' if delta > 0 else ''}{number(delta)} point{'s' if abs(delta) >= 2 else ''})"
-                )
+    for c in alert.criteria:
+        if not c.is_total and c.change is not None and c.change * sign > 0:
+            plural = "s" if abs(c.change) >= 2 else ""
+            out.append(f"{c.label.lower()} ({'+' if c.change > 0 else ''}{number(c.change)} point{plural})")
     raw = {change.label for change in alert.indicators}
     for change in alert.indicators:
         # A criterion's score on 10 is told once, with its raw value, in the paragraph (the email lists both).
@@ -93,11 +88,9 @@ def _paragraph(alert: Alert, progressed: tuple[str, ...], series: str | None) ->
         verb = "fait son retour" if earlier else "fait son entrée"
         opening = f"{alert.school} {verb} au {title}, classée {rank} sur {alert.new_count} écoles"
     else:
-        n = old.rank - new.rank
+        n = alert.places or 0
         reference = (
-            "dans la liste révisée par L'Étudiant"
-            if alert.old_edition == alert.new_edition
-            else f"par rapport à l'édition {alert.old_edition}"
+            "dans la liste révisée par L'Étudiant" if alert.revision else f"par rapport à l'édition {alert.old_edition}"
         )
         since = f"{reference}, {alert.school} est classée {rank}"
         amount = "d'une place" if abs(n) == 1 else f"de {places(n)}"
@@ -109,8 +102,7 @@ def _paragraph(alert: Alert, progressed: tuple[str, ...], series: str | None) ->
             opening = f"{alert.school} conserve son rang et est classée {rank}"
         opening += f" au {title}, qui classe {alert.new_count} écoles"
     place = alert.new_group_place
-    share = round(100 * new.rank / alert.new_count)
-    top = f" (top {share} %)" if share <= 50 else ""
+    top = f" (top {alert.share.top} %)" if alert.share and alert.share.top is not None else ""
     if place is not None:
         half = "première" if place.first_half else "seconde"
         opening += f", et se positionne dans la {half} moitié du groupe {place.group}{top}."
@@ -130,7 +122,7 @@ def prose(alert: Alert) -> Prose:
     progressed, declined = _criteria(alert, +1), _criteria(alert, -1)
     return Prose(
         series=series,
-        peers=tuple(f"{p.name} : {_move_text(p.old, p.new)}" for p in alert.peers),
+        peers=tuple(f"{p.name} : {_move_text(p)}" for p in alert.peers),
         overtakes=_overtakes(alert),
         progressed=progressed,
         declined=declined,

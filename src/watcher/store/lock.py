@@ -11,7 +11,7 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .errors import Busy
+from watcher.errors import Busy
 
 __all__ = ["Busy", "FileLock", "check_lock", "daemon_lock"]
 

@@ -10,8 +10,8 @@ import io
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from .french import ordinal
-from .model import Standing
+from watcher.french.words import ordinal
+from watcher.model import Standing
 
 if TYPE_CHECKING:
     from PIL import ImageFont

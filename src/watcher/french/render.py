@@ -9,9 +9,9 @@ from functools import cache
 
 import jinja2
 
-from .french import number, ordinal, paris_time, places
-from .model import EMAIL_POLICY, Alert, Row
-from .prose import prose
+from watcher.french.prose import prose
+from watcher.french.words import number, ordinal, paris_time, places
+from watcher.model import EMAIL_POLICY, Alert, Share
 
 __all__ = ["number", "ordinal", "paris_time", "places", "render_alert"]
 
@@ -36,16 +36,15 @@ class Figures:
 
 
 def _move(alert: Alert) -> tuple[str, str | None]:
-    old, new = alert.old_row, alert.new_row
-    if old is None or new is None:
+    old, new, n = alert.old_row, alert.new_row, alert.places
+    if old is None or new is None or n is None:
         return "", None
-    n = old.rank - new.rank
     short = f"+{places(n)}" if n > 0 else f"−{places(n)}" if n < 0 else "même rang"
     said = "gagne" if n > 0 else "perd"
     # A revision of the same edition is told as before / after, not "27e en 2021, 28e en 2021".
     before, after = (
         ("avant la révision", "dans la liste révisée")
-        if alert.old_edition == alert.new_edition
+        if alert.revision
         else (f"en {alert.old_edition}", f"en {alert.new_edition}")
     )
     basis = "déduits de l'ordre de la liste" if alert.ranks_derived else "publiés"
@@ -73,31 +72,23 @@ def _points(label: str, total: float | None, out_of: float | None = None) -> str
     return f"{label} : {points}" if label else points
 
 
-def share_text(rank: int, count: int) -> str:
+def share_text(share: Share) -> str:
     """'26 écoles sur 168 classées devant elle (15,5 %) : top 16 %'; 'top' only for the first half."""
-    ahead = rank - 1
-    if ahead == 0:
-        return f"Aucune école devant elle sur {count} classées"
-    plural = "s" if ahead > 1 else ""
-    text = f"{ahead} école{plural} sur {count} classée{plural} devant elle ({number(100 * ahead / count)} %)"
-    share = round(100 * rank / count)
-    return text + (f" : top {share} %" if share <= 50 else "")
+    if share.ahead == 0:
+        return f"Aucune école devant elle sur {share.count} classées"
+    plural = "s" if share.ahead > 1 else ""
+    text = (
+        f"{share.ahead} école{plural} sur {share.count} classée{plural} devant elle ({number(share.percent_ahead)} %)"
+    )
+    return text + (f" : top {share.top} %" if share.top is not None else "")
 
 
-def _criteria(old: Row | None, new: Row | None) -> tuple[tuple[str, str, str, str], ...]:
-    if new is None:
-        return ()
-    before = dict(old.scores) if old else {}
-    maxima = {**dict(new.score_max), **({"Total": new.total_max} if new.total_max is not None else {})}
+def _criteria(alert: Alert) -> tuple[tuple[str, str, str, str], ...]:
     lines = []
-    for label, value in (*new.scores, ("Total", new.total)):
-        prior = old.total if label == "Total" and old else before.get(label)
-        change = ""
-        if prior is not None and value is not None:
-            delta = round(value - prior, 2)
-            change = "=" if delta == 0 else ("+" if delta > 0 else "") + number(delta)
-        shown = f"{label} (sur {number(maxima[label])})" if label in maxima else label
-        lines.append((shown, number(prior) if old else "", number(value), change))
+    for c in alert.criteria:
+        change = "" if c.change is None else "=" if c.change == 0 else ("+" if c.change > 0 else "") + number(c.change)
+        shown = f"{c.label} (sur {number(c.out_of)})" if c.out_of is not None else c.label
+        lines.append((shown, number(c.before) if alert.old_row else "", number(c.after), change))
     return tuple(lines)
 
 
@@ -107,7 +98,7 @@ def figures(alert: Alert) -> Figures:
     short, counted = _move(alert)
     new, old = alert.new_row, alert.old_row
     if new is not None and old is not None:
-        revised = " (liste révisée)" if alert.old_edition == alert.new_edition else ""
+        revised = " (liste révisée)" if alert.revision else ""
         subject = f"{alert.school} : {ordinal(new.rank, new.tied)} ({short}) au {title}{revised}"
         renamed = f" (listée « {old.bare_name} » auparavant)" if old.bare_name != new.bare_name else ""
         headline = f"{alert.school}{renamed} est classée {ordinal(new.rank, new.tied)} au {title} et {counted}."
@@ -126,13 +117,13 @@ def figures(alert: Alert) -> Figures:
             f"elle était {ordinal(old.rank, old.tied)} dans l'édition {alert.old_edition}."
         )
     ranking_line = f"{alert.ranking}, édition {alert.new_edition} : {alert.new_count} écoles classées"
-    if alert.old_edition != alert.new_edition:
+    if not alert.revision:
         ranking_line += f" ({alert.old_count} dans l'édition {alert.old_edition})"
     if alert.declared_count is not None:
         ranking_line += f" ; la page en annonce {alert.declared_count}"
     points_line = group_line = share_line = None
     if new is not None:
-        earlier = "avant la révision" if alert.old_edition == alert.new_edition else f"édition {alert.old_edition}"
+        earlier = "avant la révision" if alert.revision else f"édition {alert.old_edition}"
         points_line = _points("Note totale", new.total, new.total_max)
         if old is not None:
             points_line += f" ({earlier} : {_points('', old.total, old.total_max).strip(' :')})"
@@ -145,7 +136,7 @@ def figures(alert: Alert) -> Figures:
             )
             if old is not None and old.group != new.group:
                 group_line += f" ({earlier} : groupe {old.group or 'non précisé'})"
-        share_line = share_text(new.rank, alert.new_count)
+        share_line = share_text(alert.share) if alert.share else None
     return Figures(
         subject=subject,
         headline=headline,
@@ -153,7 +144,7 @@ def figures(alert: Alert) -> Figures:
         points_line=points_line,
         group_line=group_line,
         share_line=share_line,
-        criteria=_criteria(old, new),
+        criteria=_criteria(alert),
         source_line=f"Source : {alert.url} — relevé le {paris_time(alert.fetched_at)}",
         confirmation=(
             f"Départ confirmé : la liste a été lue en entier deux fois de suite, {alert.new_count} écoles à chaque "
@@ -168,15 +159,15 @@ def figures(alert: Alert) -> Figures:
             else None
         ),
         fetched=paris_time(alert.fetched_at),
-        before="avant révision" if alert.old_edition == alert.new_edition else str(alert.old_edition),
-        after="après révision" if alert.old_edition == alert.new_edition else str(alert.new_edition),
+        before="avant révision" if alert.revision else str(alert.old_edition),
+        after="après révision" if alert.revision else str(alert.new_edition),
     )
 
 
 @cache
 def template_env() -> jinja2.Environment:
     return jinja2.Environment(
-        loader=jinja2.PackageLoader("watcher", "templates"),
+        loader=jinja2.PackageLoader("watcher.french", "templates"),
         autoescape=jinja2.select_autoescape(["html"]),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

@@ -10,7 +10,7 @@ import shutil
 import subprocess
 import tempfile
 
-from .errors import FetchError
+from watcher.errors import FetchError
 
 # No first-run screens, no background requests of the browser's own: only the page and what it loads.
 _FLAGS = (

@@ -7,8 +7,8 @@ import io
 import json
 from collections.abc import Sequence
 
-from .french import number, ordinal, paris_time
-from .model import Standing
+from watcher.french.words import number, ordinal, paris_time
+from watcher.model import Standing
 
 
 def format_history(ranking: str, entries: Sequence[Standing], school: str = "") -> str:

@@ -19,9 +19,9 @@ from urllib.parse import urlsplit
 import httpx
 import stamina
 
-from .config import FetchConfig
-from .errors import FetchError
-from .model import FetchLog, FetchOutcome, Validators
+from watcher.config import FetchConfig
+from watcher.errors import FetchError
+from watcher.model import FetchLog, FetchOutcome, Validators
 
 ROBOTS_TTL = 24 * 3600  # RFC 9309: a robots.txt may be cached for up to a day
 
@@ -231,7 +231,7 @@ class Fetcher:
         self.log.append(FetchLog(url, started, status, size, duration, outcome, error))
 
     def _render(self, url: str) -> Page:
-        from .browser import render  # a subprocess, only for rankings that need it
+        from watcher.pages.browser import render  # a subprocess, only for rankings that need it
 
         self._wait_turn(urlsplit(url).netloc)
         started, t0 = datetime.now(UTC), time.perf_counter()

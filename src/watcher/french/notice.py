@@ -1,0 +1,47 @@
+"""Notices for the people who run watcher, as plain-text emails. Pure: an `OpsNotice` in, an `EmailMessage` out.
+
+Written in English, unlike the comms team's alerts: operators read them beside logs and `watcher status`.
+"""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from watcher.model import EMAIL_POLICY
+from watcher.news.ops import OpsNotice
+
+
+def render_notice(notice: OpsNotice, *, sender: str, recipients: tuple[str, ...]) -> EmailMessage:
+    """A plain-text email for the operators."""
+    when = f"{notice.since:%Y-%m-%d %H:%M} UTC"
+    if notice.kind == "failing":
+        checks = "check" if notice.failures == 1 else "checks in a row"
+        subject = f"[watcher] {notice.ranking}: {notice.failures} failed {checks}"
+        body = (
+            f"The ranking “{notice.ranking}” has failed {notice.failures} {checks}, since {when}.\n\n"
+            f"Last error:\n  {notice.error}\n\n"
+            "No snapshot is recorded and no comms alert is sent while it fails. You will get one more email "
+            "when it recovers, not one per check. `watcher status` shows the details."
+        )
+    elif notice.kind == "recovered":
+        subject = f"[watcher] {notice.ranking}: recovered"
+        body = (
+            f"The ranking “{notice.ranking}” was checked successfully again, after {notice.failures} failed "
+            f"{'check' if notice.failures == 1 else 'checks'} since {when}."
+        )
+    else:
+        subject = f"[watcher] {notice.ranking}: no successful check since {when}"
+        body = (
+            f"The ranking “{notice.ranking}” has not been checked successfully since {when}, so a new edition "
+            f"would go unnoticed.\n\nLast error:\n  {notice.error}\n\n`watcher status` shows the details."
+        )
+    message = EmailMessage(policy=EMAIL_POLICY)
+    message["Subject"] = subject
+    message["From"] = sender
+    message["To"] = ", ".join(recipients)
+    message["Date"] = format_datetime(notice.at)
+    message["Message-ID"] = f"<{notice.key}@{sender.rpartition('@')[2]}>"
+    message["X-Watcher-Kind"] = "ops"
+    message.set_content(body + "\n")
+    return message

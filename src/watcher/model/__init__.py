@@ -1,0 +1,59 @@
+"""The vocabulary: the typed values that flow between the stages, from a list's rows to an alert.
+
+`lists` (rows, snapshots, fetch log), `events` (what changed), `school_pages` (a school's own page),
+`alerts` (what comms hear, with every figure), `checks` (what a check knows and keeps).
+"""
+
+from watcher.model.alerts import (
+    EMAIL_POLICY,
+    Alert,
+    AlertKind,
+    CriterionDelta,
+    GroupPlace,
+    MailKind,
+    PeerMove,
+    Share,
+    Standing,
+)
+from watcher.model.checks import CheckOutcome, Known, NoticeKind, RankingState, Reading
+from watcher.model.events import Entered, Event, GroupChanged, Left, Moved, NewEdition, Renamed, ScoreChanged
+from watcher.model.lists import FetchLog, FetchOutcome, Row, Snapshot, Validators, content_hash, normalize_name
+from watcher.model.school_pages import SCORE_SUFFIX, Indicator, IndicatorChange, SchoolPage, Value, ValueKind
+
+__all__ = [
+    "EMAIL_POLICY",
+    "SCORE_SUFFIX",
+    "Alert",
+    "AlertKind",
+    "CheckOutcome",
+    "CriterionDelta",
+    "Entered",
+    "Event",
+    "FetchLog",
+    "FetchOutcome",
+    "GroupChanged",
+    "GroupPlace",
+    "Indicator",
+    "IndicatorChange",
+    "Known",
+    "Left",
+    "MailKind",
+    "Moved",
+    "NewEdition",
+    "NoticeKind",
+    "PeerMove",
+    "RankingState",
+    "Reading",
+    "Renamed",
+    "Row",
+    "SchoolPage",
+    "ScoreChanged",
+    "Share",
+    "Snapshot",
+    "Standing",
+    "Validators",
+    "Value",
+    "ValueKind",
+    "content_hash",
+    "normalize_name",
+]

@@ -1,0 +1,56 @@
+"""What a check knows before it fetches, and what it keeps between checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from watcher.model.lists import Snapshot, Validators
+from watcher.model.school_pages import SchoolPage
+
+CheckOutcome = Literal["baseline", "changed", "unchanged", "not-modified", "refused", "failed"]
+NoticeKind = Literal["failing", "recovered", "stale"]  # what an operator is told of a ranking
+
+
+@dataclass(frozen=True, slots=True)
+class RankingState:
+    """What the last checks of one ranking said, kept between checks."""
+
+    ranking: str
+    failures: int = 0  # consecutive failed checks
+    failing_since: datetime | None = None
+    failing_alerted: bool = False
+    stale_alerted: bool = False
+    last_check_at: datetime | None = None
+    last_ok_at: datetime | None = None
+    last_change_at: datetime | None = None
+    last_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """Everything a check of one ranking needs from the database, read in one go before anything is fetched."""
+
+    ranking: str
+    snapshots: tuple[Snapshot, ...] = ()  # every snapshot of the ranking, in the order they were recorded
+    validators: dict[str, Validators] = field(default_factory=dict)  # by URL, for conditional requests
+    school_pages: tuple[SchoolPage, ...] = ()  # the school pages read so far, in the order they were read
+    state: RankingState | None = None
+
+    def __post_init__(self) -> None:
+        if self.state is None:
+            object.__setattr__(self, "state", RankingState(self.ranking))
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What the network gave one check: the list read whole (None when every page answered 304), or why not."""
+
+    snapshot: Snapshot | None = None
+    validators: tuple[Validators, ...] = ()
+    school_pages: tuple[SchoolPage, ...] = ()  # the school pages that answered with content this time
+    warnings: tuple[str, ...] = ()
+    confirmed_reads: int = 1  # 2 when a second whole read, a moment later, gave the same list
+    failure: Literal["refused", "failed"] | None = None
+    error: str | None = None

@@ -1,0 +1,160 @@
+"""What one check of one ranking means, from what was known before it and what the network gave. Pure.
+
+`decide` is the middle of a check: the database was read once into a `Known`, the pages were fetched and
+read into a `Reading`; this says what happened (the outcome, the snapshot to keep, the alerts with every
+figure, the state and the ops notices), and the caller writes it all in one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from watcher.config import AlertsConfig, SchoolConfig
+from watcher.layouts.plausible import was_partial
+from watcher.model import Alert, CheckOutcome, Known, RankingState, Reading, Row, SchoolPage, Snapshot
+from watcher.news.diff import diff
+from watcher.news.identity import find_in_pair, find_school
+from watcher.news.indicators import since_last_edition
+from watcher.news.ops import OpsNotice, after_check
+from watcher.news.rules import alerts_for
+from watcher.news.series import previous_check
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Everything one check learnt, to be written at once."""
+
+    outcome: CheckOutcome
+    state: RankingState
+    notices: tuple[OpsNotice, ...] = ()
+    snapshot: Snapshot | None = None  # to record (None: nothing new to keep)
+    shown: Snapshot | None = None  # the list as it stands after the check, for the summary
+    school_row: Row | None = None
+    alerts: tuple[Alert, ...] = ()
+    school_pages: tuple[SchoolPage, ...] = ()  # school pages that changed, to record
+    warning: str | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome not in ("refused", "failed")
+
+
+def leaving(previous: Snapshot | None, snapshot: Snapshot, school: SchoolConfig) -> tuple[str, ...]:
+    """Who of the school and its peers was in the previous list and is not in this one (only when the school is
+    in either: otherwise no alert tells of it). Such news waits for a second whole read that agrees."""
+    if previous is None or previous.content_hash == snapshot.content_hash or was_partial(previous, snapshot):
+        return ()
+    if find_in_pair(previous, snapshot, school) == (None, None):
+        return ()
+    gone = []
+    for who in (school, *school.peer_configs()):
+        old_row, new_row = find_in_pair(previous, snapshot, who)
+        if old_row is not None and new_row is None:
+            gone.append(old_row.bare_name)
+    return tuple(gone)
+
+
+def _warnings(current: Snapshot, previous: Snapshot | None, school: SchoolConfig, rebased: bool) -> list[str]:
+    warnings = []
+    if find_school(current, school) is None:
+        warnings.append(
+            f"{school.name} is not in this list ({current.count} schools read). If it should be, "
+            "check [school] name, or set [school] slug from its page's URL."
+        )
+    if rebased and previous is not None:
+        warnings.append(
+            f"the last list held {previous.count} schools and this one {current.count}: the last one was not the "
+            "whole list, so this one is the new base and nobody is said to have entered it"
+        )
+    if current.count_note:
+        warnings.append(current.count_note + " (one off: accepted)")
+    missing = [p.name for p in school.peer_configs() if find_school(current, p) is None]
+    if missing:
+        warnings.append(f"peer(s) not in this list: {', '.join(missing)}; check the spelling in [school] peers")
+    return warnings
+
+
+def _new_school_pages(known: Known, read: tuple[SchoolPage, ...]) -> tuple[SchoolPage, ...]:
+    """The pages read this time whose content or edition differs from the last one kept for that school."""
+    kept = []
+    for page in read:
+        latest = next((p for p in reversed(known.school_pages) if p.slug == page.slug), None)
+        if latest is None or latest.content_hash != page.content_hash or latest.edition != page.edition:
+            kept.append(page)
+    return tuple(kept)
+
+
+def _alerts(
+    known: Known, reading: Reading, previous: Snapshot, snapshot: Snapshot, school: SchoolConfig
+) -> tuple[Alert, ...]:
+    alerts = alerts_for(previous, snapshot, diff(previous, snapshot), school, past=known.snapshots)
+    pages = (*known.school_pages, *reading.school_pages)
+    out = []
+    for alert in alerts:
+        row = alert.new_row or alert.old_row
+        assert row is not None
+        indicators = since_last_edition(pages, row.page_key, alert.new_edition)
+        out.append(replace(alert, indicators=indicators, confirmed_reads=reading.confirmed_reads))
+    return tuple(out)
+
+
+def decide(known: Known, reading: Reading, school: SchoolConfig, rules: AlertsConfig, at: datetime) -> Decision:
+    """The outcome of one check, its alerts and what to record; a list that cannot be trusted records nothing."""
+    previous = previous_check(known.snapshots)
+    snapshot = reading.snapshot
+    outcome: CheckOutcome
+    error = reading.error
+    gone = leaving(previous, snapshot, school) if reading.failure is None and snapshot is not None else ()
+    if gone and reading.confirmed_reads < 2:  # never news of a school leaving from one read
+        error = f"{', '.join(gone)} seemed to have left the list, but no second whole read confirmed it"
+    if reading.failure is not None or error is not None:
+        outcome = reading.failure or "refused"
+        assert known.state is not None
+        state, notices = _after(known.state, rules, at, ok=False, changed=False, error=error)
+        return Decision(outcome, state, notices, error=error)
+    current = snapshot or previous
+    assert current is not None  # a 304 is only possible after a first snapshot
+    rebased = snapshot is not None and previous is not None and was_partial(previous, snapshot)
+    warnings = [*_warnings(current, previous, school, rebased), *reading.warnings]
+    pages = _new_school_pages(known, reading.school_pages)
+    quiet = snapshot is None or (previous is not None and previous.content_hash == snapshot.content_hash)
+    if quiet:
+        outcome = "not-modified" if snapshot is None else "unchanged"
+        # The same list over other pages (one page became two): kept, so that the next check asks for each page.
+        moved = snapshot if snapshot is not None and previous is not None and snapshot.pages != previous.pages else None
+        record, alerts = moved, tuple[Alert, ...]()
+    else:
+        assert snapshot is not None
+        outcome = "baseline" if previous is None else "changed"
+        record = snapshot
+        alerts = () if previous is None or rebased else _alerts(known, reading, previous, snapshot, school)
+    assert known.state is not None
+    state, notices = _after(known.state, rules, at, ok=True, changed=outcome in ("baseline", "changed"), error=None)
+    return Decision(
+        outcome,
+        state,
+        notices,
+        snapshot=record,
+        shown=previous if quiet else snapshot,
+        school_row=find_school(current, school),
+        alerts=alerts,
+        school_pages=pages,
+        warning="; ".join(warnings) or None,
+    )
+
+
+def _after(
+    state: RankingState, rules: AlertsConfig, at: datetime, *, ok: bool, changed: bool, error: str | None
+) -> tuple[RankingState, tuple[OpsNotice, ...]]:
+    new, notices = after_check(
+        state,
+        ok=ok,
+        changed=changed,
+        error=error,
+        now=at,
+        failures_before_alert=rules.failures_before_alert,
+        stale_after=timedelta(days=rules.stale_after_days),
+    )
+    return new, tuple(notices)

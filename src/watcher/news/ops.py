@@ -1,0 +1,65 @@
+"""When the people who run watcher hear of a ranking (never mixed with the comms team's alerts). Pure.
+
+A ranking that fails N checks in a row gets one email when it starts failing and one when it
+recovers, not one per check; a ranking with no successful check for D days gets one reminder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from watcher.model import NoticeKind, RankingState
+
+
+@dataclass(frozen=True, slots=True)
+class OpsNotice:
+    kind: NoticeKind
+    ranking: str
+    since: datetime
+    failures: int
+    error: str | None
+    at: datetime
+
+    @property
+    def key(self) -> str:
+        raw = f"ops|{self.kind}|{self.ranking}|{self.since.isoformat()}"
+        return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def after_check(
+    state: RankingState,
+    *,
+    ok: bool,
+    changed: bool,
+    error: str | None,
+    now: datetime,
+    failures_before_alert: int,
+    stale_after: timedelta,
+) -> tuple[RankingState, list[OpsNotice]]:
+    """The ranking's state after one check, and the notices that check calls for."""
+    notices: list[OpsNotice] = []
+    if ok:
+        if state.failing_alerted or state.stale_alerted:
+            since = state.failing_since or now
+            notices.append(OpsNotice("recovered", state.ranking, since, state.failures, None, now))
+        return (
+            RankingState(
+                ranking=state.ranking,
+                last_check_at=now,
+                last_ok_at=now,
+                last_change_at=now if changed else state.last_change_at,
+            ),
+            notices,
+        )
+    since = state.failing_since or now
+    new = replace(state, failures=state.failures + 1, failing_since=since, last_check_at=now, last_error=error)
+    if new.failures >= failures_before_alert and not new.failing_alerted:
+        notices.append(OpsNotice("failing", state.ranking, since, new.failures, error, now))
+        new = replace(new, failing_alerted=True)
+    last_ok = state.last_ok_at or since
+    if now - last_ok >= stale_after and not new.stale_alerted:
+        notices.append(OpsNotice("stale", state.ranking, last_ok, new.failures, error, now))
+        new = replace(new, stale_alerted=True)
+    return new, notices

@@ -1,0 +1,72 @@
+"""A list read whole over the network: its first page (asked for conditionally), then every page its pagination
+or next links show, each parsed by the layout that fits."""
+
+from __future__ import annotations
+
+from watcher.errors import FetchError, ParseRefused
+from watcher.layouts import Layout, ListPage, next_to_read, parse_list_page
+from watcher.model import Snapshot, Validators
+from watcher.pages.fetch import Fetcher, Page
+
+
+def read_list(
+    fetcher: Fetcher,
+    first: Page,
+    max_pages: int,
+    layouts: tuple[Layout, ...],
+    layout: str | None = None,
+    *,
+    pages: list[Page] | None = None,
+    browser: bool = False,
+) -> tuple[list[Page], list[ListPage]]:
+    """Parse the first page, then every page its pagination or next links show, until the list ends.
+
+    `pages` receives each page as it is fetched, so a caller keeps them even when the list is refused.
+    """
+    pages = pages if pages is not None else []
+    pages.append(first)
+    parsed = [parse_list_page(first.content, first.url, encoding=first.encoding, layouts=layouts, layout=layout)]
+    while (url := next_to_read(parsed)) is not None:
+        if url in {p.url for p in pages} or len(pages) >= max_pages:
+            raise ParseRefused(
+                f"the list's pages go round in a loop or past {max_pages} pages (at {url})",
+                url=first.url,
+            )
+        try:
+            page = fetcher.get(url, browser=browser)
+        except FetchError as exc:
+            raise FetchError(
+                f"page {len(pages) + 1} of the list could not be fetched, so the list was not read whole "
+                f"and nothing was recorded: {exc}",
+                url=url,
+                status=exc.status,
+            ) from exc
+        pages.append(page)
+        parsed.append(
+            parse_list_page(
+                page.content,
+                page.url,
+                encoding=page.encoding,
+                group=parsed[-1].last_group,
+                layouts=layouts,
+                layout=layout or parsed[0].layout,
+            )
+        )
+    return pages, parsed
+
+
+def first_page(
+    fetcher: Fetcher, url: str, previous: Snapshot | None, validators: dict[str, Validators], browser: bool = False
+) -> Page | None:
+    """The first page, or None when every page of the list answered 304 Not Modified."""
+    if browser:  # a rendered page cannot be asked for conditionally
+        return fetcher.get(url, browser=True)
+    first = fetcher.get(url, validators.get(url) if previous else None)
+    if not first.not_modified:
+        return first
+    assert previous is not None
+    for other in previous.pages[1:]:
+        if not fetcher.get(other, validators.get(other)).not_modified:
+            # Another page changed: the list must be read whole, from a fresh first page.
+            return fetcher.get(url)
+    return None

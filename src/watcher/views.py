@@ -1,0 +1,67 @@
+"""What the shells show from the database: the run's summary, the history, the report. Reads; never writes."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from watcher.check import RunResult
+from watcher.config import Config
+from watcher.french.report import render_report, section
+from watcher.french.words import ordinal
+from watcher.model import Standing
+from watcher.news import series
+from watcher.news.identity import find_school
+from watcher.news.indicators import since_last_edition
+from watcher.news.series import school_history
+from watcher.store import Store
+
+
+def print_run(result: RunResult) -> None:
+    """One line per ranking, then what happened to the outbox."""
+    for c in result.checks:
+        line = f"{c.ranking}: {c.outcome}"
+        if c.snapshot is not None:
+            line += f" (edition {c.snapshot.edition}, {c.snapshot.count} schools)"
+        if c.school_row is not None:
+            line += f"; {c.school_row.bare_name} {ordinal(c.school_row.rank, c.school_row.tied)}"
+        if c.outcome == "baseline":
+            line += "; first check: recorded as the baseline, no alert"
+        if c.alerts:
+            line += f"; {len(c.alerts)} alert(s) queued"
+        print(line)
+        if c.error:
+            print(f"  error: {c.error}", file=sys.stderr)
+            print(
+                "  Nothing was recorded for this ranking and no alert was sent; the next check tries again.",
+                file=sys.stderr,
+            )
+        if c.warning:
+            print(f"  warning: {c.warning}", file=sys.stderr)
+    d = result.delivery
+    if d.sent or d.left_pending:
+        print(f"Outbox: {len(d.sent)} sent, {d.left_pending} pending")
+    for _, reason in d.failed:
+        print(f"  mail not sent now (it stays in the outbox and is retried): {reason}", file=sys.stderr)
+
+
+def histories(config: Config, store: Store, names: list[str]) -> dict[str, list[Standing]]:
+    """The watched school edition by edition, in each named ranking."""
+    return {name: school_history(store.snapshots(name), config.school) for name in names}
+
+
+def write_report(config: Config, store: Store, output: Path) -> Path:
+    """Build the report from the database and write it to `output`."""
+    names = [r.name for r in config.rankings]
+    names += [n for n in store.rankings() if n not in names]
+    sections = []
+    for name in names:
+        known = store.known(name)
+        latest = series.latest(known.snapshots)
+        row = find_school(latest, config.school) if latest else None
+        changes = since_last_edition(known.school_pages, row.page_key, latest.edition) if latest and row else ()
+        if found := section(name, known.snapshots, config.school, changes):
+            sections.append(found)
+    output.write_text(render_report(config.school, sections, datetime.now(UTC)), encoding="utf-8")
+    return output
