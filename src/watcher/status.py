@@ -8,7 +8,8 @@ from datetime import datetime, timedelta, tzinfo
 from watcher.config import Config
 from watcher.model import RankingState
 from watcher.news.series import latest
-from watcher.store.db import OutboxItem, Store
+from watcher.store.db import Store
+from watcher.store.outbox import OutboxItem
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,9 +11,7 @@ import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from email import message_from_bytes
+from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -21,11 +19,9 @@ import sqlite_utils
 
 from watcher.errors import StoreError
 from watcher.model import (
-    EMAIL_POLICY,
     FetchLog,
     Indicator,
     Known,
-    MailKind,
     RankingState,
     Row,
     SchoolPage,
@@ -33,22 +29,12 @@ from watcher.model import (
     Validators,
     Value,
 )
-from watcher.store.records import iso, row_from, snapshot_from, state_from, state_record
+from watcher.store.outbox import OutboxTable
+from watcher.store.records import row_from, snapshot_from, state_from, state_record
 from watcher.store.schema import MIGRATIONS
 
 
-@dataclass(frozen=True, slots=True)
-class OutboxItem:
-    message_id: str
-    ranking: str
-    kind: MailKind
-    created_at: datetime
-    attempts: int
-    last_error: str | None
-    message: EmailMessage
-
-
-class Store:
+class Store(OutboxTable):
     """The project's database; open it with `Store.open(path)`."""
 
     def __init__(self, db: sqlite_utils.Database, path: Path) -> None:
@@ -168,25 +154,6 @@ class Store:
             for r in self.db.table("school_pages").rows_where(order_by="id")
         ]
 
-    def pending(self, due_at: datetime | None = None) -> list[OutboxItem]:
-        """Alerts not yet accepted by the SMTP server, oldest first; with `due_at`, only those due by then."""
-        where, params = "status = 'pending'", []
-        if due_at is not None:
-            where += " and (next_attempt_at is null or next_attempt_at <= ?)"
-            params.append(due_at.isoformat())
-        return [
-            OutboxItem(
-                message_id=r["message_id"],
-                ranking=r["ranking"],
-                kind=r["kind"],
-                created_at=datetime.fromisoformat(r["created_at"]),
-                attempts=r["attempts"],
-                last_error=r["last_error"],
-                message=message_from_bytes(r["message"], policy=EMAIL_POLICY),
-            )
-            for r in self.db.table("outbox").rows_where(where, params, order_by="created_at, message_id")
-        ]
-
     def _state(self, ranking: str) -> RankingState:
         found = list(self.db.table("ranking_state").rows_where("ranking = ?", [ranking]))
         return state_from(found[0]) if found else RankingState(ranking)
@@ -265,22 +232,6 @@ class Store:
             for position, i in enumerate(page.indicators)
         )
 
-    def _enqueue(self, ranking: str, kind: MailKind, message: EmailMessage) -> None:
-        self.db.table("outbox").insert(
-            {
-                "message_id": message["Message-ID"],
-                "ranking": ranking,
-                "kind": kind,
-                "created_at": datetime.now(UTC).isoformat(),
-                "subject": message["Subject"],
-                "recipients": message["To"],
-                "message": bytes(message),
-                "status": "pending",
-                "attempts": 0,
-            },
-            ignore=True,  # the same alert (same Message-ID) is queued once
-        )
-
     def _save_state(self, state: RankingState) -> None:
         self.db.table("ranking_state").upsert(state_record(state), pk="ranking")
 
@@ -319,17 +270,3 @@ class Store:
             }
             for position, r in enumerate(snapshot.rows)
         )
-
-    def mark_sent(self, message_id: str, at: datetime) -> None:
-        with self._writing("a sent alert"):
-            self.db.execute(
-                "update outbox set status = 'sent', sent_at = ?, attempts = attempts + 1 where message_id = ?",
-                [at.isoformat(), message_id],
-            )
-
-    def mark_failed(self, message_id: str, error: str, retry_at: datetime | None = None) -> None:
-        with self._writing("a failed delivery"):
-            self.db.execute(
-                "update outbox set attempts = attempts + 1, last_error = ?, next_attempt_at = ? where message_id = ?",
-                [error, iso(retry_at), message_id],
-            )

@@ -146,4 +146,21 @@ def _v6(db: sqlite_utils.Database) -> None:
     db.table("rows").add_column("link", str)
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6)
+def _v7(db: sqlite_utils.Database) -> None:
+    # Trust: an email partly refused is resent only to the recipients the server refused; what each host asked of
+    # us (Retry-After, backoff, robots.txt and its Crawl-delay) outlives one process.
+    db.table("outbox").add_column("retry_to", str)  # JSON [address, …] still to deliver to, or null: every To
+    db.table("hosts").create(
+        {
+            "host": str,
+            "not_before": str,  # ISO time before which no request goes to this host (Retry-After, backoff)
+            "robots": str,  # the robots.txt body, as last fetched
+            "robots_status": int,  # its HTTP status (4xx: no rules; 5xx: assume disallowed)
+            "robots_fetched_at": str,
+            "crawl_delay": float,
+        },
+        pk="host",
+    )
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7)

@@ -1,0 +1,85 @@
+"""The outbox table: every email (comms or ops) from the check that queued it until the server accepted it.
+
+A mixin of `Store`: the same connection and transactions, its own file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email import message_from_bytes
+from email.message import EmailMessage
+
+import sqlite_utils
+
+from watcher.model import EMAIL_POLICY, MailKind
+from watcher.store.records import iso
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    message_id: str
+    ranking: str
+    kind: MailKind
+    created_at: datetime
+    attempts: int
+    last_error: str | None
+    message: EmailMessage
+
+
+class OutboxTable:
+    """Queue, list and mark the emails of the outbox."""
+
+    db: sqlite_utils.Database
+    _writing: Callable[[str], AbstractContextManager[None]]  # the store's one-transaction writer
+
+    def pending(self, due_at: datetime | None = None) -> list[OutboxItem]:
+        """Alerts not yet accepted by the SMTP server, oldest first; with `due_at`, only those due by then."""
+        where, params = "status = 'pending'", []
+        if due_at is not None:
+            where += " and (next_attempt_at is null or next_attempt_at <= ?)"
+            params.append(due_at.isoformat())
+        return [
+            OutboxItem(
+                message_id=r["message_id"],
+                ranking=r["ranking"],
+                kind=r["kind"],
+                created_at=datetime.fromisoformat(r["created_at"]),
+                attempts=r["attempts"],
+                last_error=r["last_error"],
+                message=message_from_bytes(r["message"], policy=EMAIL_POLICY),
+            )
+            for r in self.db.table("outbox").rows_where(where, params, order_by="created_at, message_id")
+        ]
+
+    def _enqueue(self, ranking: str, kind: MailKind, message: EmailMessage) -> None:
+        self.db.table("outbox").insert(
+            {
+                "message_id": message["Message-ID"],
+                "ranking": ranking,
+                "kind": kind,
+                "created_at": datetime.now(UTC).isoformat(),
+                "subject": message["Subject"],
+                "recipients": message["To"],
+                "message": bytes(message),
+                "status": "pending",
+                "attempts": 0,
+            },
+            ignore=True,  # the same alert (same Message-ID) is queued once
+        )
+
+    def mark_sent(self, message_id: str, at: datetime) -> None:
+        with self._writing("a sent alert"):
+            self.db.execute(
+                "update outbox set status = 'sent', sent_at = ?, attempts = attempts + 1 where message_id = ?",
+                [at.isoformat(), message_id],
+            )
+
+    def mark_failed(self, message_id: str, error: str, retry_at: datetime | None = None) -> None:
+        with self._writing("a failed delivery"):
+            self.db.execute(
+                "update outbox set attempts = attempts + 1, last_error = ?, next_attempt_at = ? where message_id = ?",
+                [error, iso(retry_at), message_id],
+            )
