@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from email import message_from_bytes, policy
+from importlib.metadata import version
 from pathlib import Path
 
-from .conftest import FIXTURES
+import pytest
+
+from .conftest import FIXTURES, Site, SmtpServer
 
 WATCHER = [sys.executable, "-m", "watcher.cli"]
 
@@ -83,7 +87,7 @@ def test_parse_tries_the_configs_own_layout_and_says_why_the_others_do_not_fit(t
     )
     config = tmp_path / "config.toml"
     config.write_text(
-        '[[rankings]]\nname = "C"\nurl = "https://www.letudiant.fr/classements/x.html"\n'
+        '[school]\nname = "École 3"\n[[rankings]]\nname = "C"\nurl = "https://www.letudiant.fr/classements/x.html"\n'
         '[email]\nto = ["a@example.org"]\nfrom = "b@example.org"\n'
         '[[layouts]]\nname = "new"\nmatch = "ol li.r"\nrow = "li.r"\nschool = "h3"\ntotal = ".n"\nedition = "h1"\n',
         encoding="utf-8",
@@ -109,3 +113,72 @@ def test_the_package_exports_what_a_python_user_needs() -> None:
     assert issubclass(watcher.ParseRefused, watcher.WatcherError) and issubclass(watcher.Busy, watcher.WatcherError)
     config = watcher.load_config(FIXTURES.parent / "config.toml")
     assert isinstance(config, watcher.Config) and callable(watcher.run_once)
+
+
+def test_version_is_the_installed_packages() -> None:
+    result = watcher("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"watcher {version('watcher')}"
+
+
+def test_config_is_accepted_after_the_command_too(tmp_path: Path) -> None:
+    before = watcher("--config", str(tmp_path / "before.toml"), "status", cwd=tmp_path)
+    after = watcher("status", "--config", str(tmp_path / "after.toml"), cwd=tmp_path)
+    assert (before.returncode, after.returncode) == (2, 2)
+    assert f"No config file at {tmp_path / 'before.toml'}." in before.stderr
+    assert f"No config file at {tmp_path / 'after.toml'}." in after.stderr
+
+
+def test_a_config_after_the_command_wins_and_none_there_keeps_the_one_before(tmp_path: Path) -> None:
+    both = watcher("--config", str(tmp_path / "a.toml"), "check", "--config", str(tmp_path / "b.toml"), cwd=tmp_path)
+    assert f"No config file at {tmp_path / 'b.toml'}." in both.stderr
+    # cwd has no config.toml: losing the first --config would say "No config file at config.toml".
+    only_before = watcher("--config", str(tmp_path / "a.toml"), "history", cwd=tmp_path)
+    assert f"No config file at {tmp_path / 'a.toml'}." in only_before.stderr
+
+
+def test_verbose_shows_watchers_lines_and_the_http_librarys_only_when_doubled(
+    site: Site, smtp: SmtpServer, write_config
+) -> None:
+    site.edition(2020)
+    config = write_config(smtp.port)
+    once = watcher("-v", "check", "--config", str(config), cwd=config.parent)
+    assert once.returncode == 0, once.stderr
+    assert f"DEBUG watcher.cli: config {config}: IMT Mines Alès, 1 ranking(s)" in once.stderr
+    assert " httpx:" not in once.stderr and " httpcore" not in once.stderr
+    after = watcher("check", "-v", "--config", str(config), cwd=config.parent)  # -v after the command too
+    assert "DEBUG watcher.cli: config" in after.stderr and " httpcore" not in after.stderr
+    twice = watcher("-vv", "check", "--config", str(config), cwd=config.parent)
+    assert twice.returncode == 0, twice.stderr
+    assert "DEBUG httpcore." in twice.stderr and "DEBUG watcher.cli: config" in twice.stderr
+    quiet = watcher("check", "--config", str(config), cwd=config.parent)
+    assert "DEBUG" not in quiet.stderr
+
+
+@pytest.mark.parametrize("output", ["long", "short"])
+def test_a_closed_stdout_ends_quietly(tmp_path: Path, output: str) -> None:
+    if output == "long":  # written while the command runs
+        args = [
+            "parse",
+            str(FIXTURES / "palmares-general-2021.html"),
+            str(FIXTURES / "palmares-general-2021-page2.html"),
+        ]
+    else:  # one line, still in Python's buffer when the command returns
+        config = tmp_path / "config.toml"
+        config.write_text(
+            '[school]\nname = "X"\n[[rankings]]\nname = "C"\nurl = "https://example.org/"\n'
+            '[email]\nto = ["a@example.org"]\nfrom = "b@example.org"\n',
+            encoding="utf-8",
+        )
+        args = ["status", "--config", str(config)]
+    reader, writer = os.pipe()
+    os.close(reader)  # like `| head` that has already exited: every write fails
+    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # stdout buffered, as usual
+    try:
+        result = subprocess.run(
+            [*WATCHER, *args], stdout=writer, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=buffered, timeout=120
+        )
+    finally:
+        os.close(writer)
+    assert result.returncode == 141  # 128 + SIGPIPE, as a shell reports a command stopped by a closed pipe
+    assert result.stderr == ""

@@ -118,24 +118,23 @@ def test_slug_and_aliases(tmp_path):
 
 def test_missing_email_to(tmp_path):
     message = error_of(tmp_path, VALID.replace('to = ["communication@example.org"]\n', ""))
-    assert "email.to: this key is required (add it)" in message
+    assert '  - email.to: [email] to is required; add it, e.g. to = ["communication@example.org"]' in message
     assert str(tmp_path / "config.toml") in message
 
 
 def test_unknown_key(tmp_path):
     message = error_of(tmp_path, VALID.replace("smtp_port = 587", 'smpt_host = "mail.example.org"'))
-    assert "email.smpt_host: this key is not known (remove it or check its spelling)" in message
+    assert "email.smpt_host: [email] smpt_host is not a key watcher knows; did you mean smtp_host?" in message
 
 
 def test_unknown_top_level_section(tmp_path):
     message = error_of(tmp_path, VALID + "\n[fetchh]\ndelay_seconds = 5\n")
-    assert "fetchh: this key is not known" in message
+    assert "fetchh: fetchh is not a key watcher knows; did you mean fetch?" in message
 
 
 def test_smtp_port_that_is_not_a_number(tmp_path):
     message = error_of(tmp_path, VALID.replace("smtp_port = 587", 'smtp_port = "twenty-five"'))
-    assert "email.smtp_port:" in message
-    assert "(write a whole number without quotes)" in message
+    assert "email.smtp_port: 'twenty-five' is not a whole number; write one, e.g. smtp_port = 25" in message
 
 
 def test_smtp_port_in_quotes(tmp_path):
@@ -145,7 +144,7 @@ def test_smtp_port_in_quotes(tmp_path):
 
 def test_smtp_port_out_of_range(tmp_path):
     message = error_of(tmp_path, VALID.replace("smtp_port = 587", "smtp_port = 70000"))
-    assert "email.smtp_port: Input should be less than or equal to 65535" in message
+    assert "email.smtp_port: 70000 is too large; write a number of at most 65535" in message
 
 
 @pytest.mark.parametrize(
@@ -191,7 +190,14 @@ def test_missing_rankings(tmp_path):
     text = VALID.replace(
         '[[rankings]]\nname = "Palmarès général"\nurl = "https://example.org/palmares/home.html"\n', ""
     )
-    assert "rankings: this key is required (add it)" in error_of(tmp_path, text)
+    assert "  - rankings: the [[rankings]] section is missing; add it, for example:\n        [[rankings]]\n" in (
+        error_of(tmp_path, text)
+    )
+
+
+def test_a_bad_ranking_is_not_also_reported_as_missing(tmp_path):
+    message = error_of(tmp_path, VALID.replace("https://example.org", "ftp://example.org"))
+    assert message.count("\n  - ") == 1, message
 
 
 def test_invalid_toml(tmp_path):
@@ -223,3 +229,175 @@ def test_missing_file(tmp_path):
 def test_a_folder_instead_of_a_file(tmp_path):
     with pytest.raises(ConfigError, match="Cannot read the config file"):
         load(tmp_path)
+
+
+# --- Errors in the operator's words: each names the key, says what is wrong, and shows what to write ---------
+
+
+def section(text: str, name: str, body: str) -> str:
+    """VALID with `[name]` and its body appended."""
+    return text + f"\n[{name}]\n{body}\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            VALID.replace('to = ["communication@example.org"]', 'to = "communication@example.org"'),
+            "  - email.to: [email] to is a list of addresses, even for one: write it in square brackets, "
+            'e.g. to = ["communication@example.org"]',
+            id="an-address-where-a-list-is-due",
+        ),
+        pytest.param(
+            VALID.replace("smtp_port = 587", 'ops_to = "it@example.org"'),
+            "  - email.ops_to: [email] ops_to is a list of addresses, even for one: write it in square brackets, "
+            'e.g. ops_to = ["it@example.org"]',
+            id="ops-to-not-a-list",
+        ),
+        pytest.param(
+            VALID.replace("[[rankings]]", "[rankings]"),
+            "  - rankings: [rankings] is written as one table, but rankings are a list: write [[rankings]] above "
+            "each one, for example:\n        [[rankings]]\n        name = ",
+            id="rankings-as-a-table",
+        ),
+        pytest.param(
+            VALID.replace("[school]", "[[school]]"),
+            "  - school: there is one [school], not a list of them: write [school] with single brackets, not "
+            '[[school]], for example:\n        [school]\n        name = "IMT Mines Alès"',
+            id="school-as-an-array-of-tables",
+        ),
+        pytest.param(
+            VALID.replace('[school]\nname = "IMT Mines Alès"\n', ""),
+            "  - school: the [school] section is missing; add it, for example:\n        [school]\n"
+            '        name = "IMT Mines Alès"',
+            id="no-school",
+        ),
+        pytest.param(
+            VALID.replace('name = "IMT Mines Alès"\n', 'slug = "imt-mines-ales"\n'),
+            '  - school.name: [school] name is required; add it, e.g. name = "IMT Mines Alès"',
+            id="school-without-a-name",
+        ),
+        pytest.param(
+            section(VALID, "alerts", "stale_after_days = inf"),
+            "  - alerts.stale_after_days: inf is not a number watcher can count with; write an ordinary number, "
+            "e.g. stale_after_days = 3.0",
+            id="infinite-days",
+        ),
+        pytest.param(
+            section(VALID, "alerts", "mail_failing_log_after_hours = nan"),
+            "  - alerts.mail_failing_log_after_hours: nan is not a number watcher can count with",
+            id="nan-hours",
+        ),
+        pytest.param(
+            section(VALID, "alerts", "stale_after_days = 1e308"),
+            "  - alerts.stale_after_days: 1e+308 is too large; write a number of at most 365, e.g. stale_after_days",
+            id="days-beyond-any-date",
+        ),
+        pytest.param(
+            section(VALID, "alerts", "failures_before_alert = 9223372036854775807"),
+            "  - alerts.failures_before_alert: 9223372036854775807 is too large; write a number of at most 1000, "
+            "e.g. failures_before_alert = 3",
+            id="failures-never-reached",
+        ),
+        pytest.param(
+            section(VALID, "alerts", "failures_before_alert = 2.5"),
+            "  - alerts.failures_before_alert: 2.5 is not a whole number; write one, e.g. failures_before_alert = 3",
+            id="failures-not-whole",
+        ),
+        pytest.param(
+            section(VALID, "schedule", "jitter_seconds = inf"),
+            "  - schedule.jitter_seconds: inf is not a number watcher can count with; write an ordinary number",
+            id="infinite-jitter",
+        ),
+        pytest.param(
+            section(VALID, "schedule", "jitter_seconds = 1e9"),
+            "  - schedule.jitter_seconds: 1000000000.0 is too large; write a number of at most 3600",
+            id="jitter-beyond-the-schedule",
+        ),
+        pytest.param(
+            section(VALID, "schedule", 'every = "99999999999999999999999999999999999d"'),
+            "  - schedule.every: '99999999999999999999999999999999999d' is longer than 31 days; for rarer checks "
+            'use cron instead, e.g. cron = "0 7 1 * *"',
+            id="an-interval-beyond-any-date",
+        ),
+        pytest.param(
+            section(VALID, "schedule", 'season = { months = 11, every = "1h" }'),
+            "  - schedule.season.months: [schedule] season.months is a list of month numbers, even for one: write "
+            "it in square brackets, e.g. months = [11, 12, 1, 2]",
+            id="season-month-not-a-list",
+        ),
+        pytest.param(
+            section(VALID, "schedule", "season = true"),
+            "  - schedule.season: [schedule] season is a table of settings, not a single value, e.g. season = { "
+            'months = [11, 12, 1, 2], every = "1h", hours = "7-21" }, or season = false',
+            id="season-true",
+        ),
+        pytest.param(
+            VALID.replace('from = "watcher@example.org"', 'form = "watcher@example.org"'),
+            "  - email.form: [email] form is not a key watcher knows; did you mean from?",
+            id="misspelt-key",
+        ),
+        pytest.param(
+            VALID.replace('name = "Palmarès général"', 'name = "Palmarès général"\nlayout = "palmares-tabel"'),
+            "  - rankings: [[rankings]] number 1 ('Palmarès général') names the layout 'palmares-tabel', which does "
+            "not exist; write one of: classements-cards, classements-table, palmares-table, or remove its",
+            id="unknown-layout",
+        ),
+        pytest.param(
+            VALID.replace('url = "https://example.org/palmares/home.html"', "url = 5"),
+            '  - rankings[1].url: write some text, in double quotes, e.g. url = "https://www.letudiant.fr/',
+            id="url-not-text",
+        ),
+        pytest.param(
+            section(VALID, "fetch", "respect_robots_txt = 'maybe'"),
+            "  - fetch.respect_robots_txt: 'maybe' is not true or false; write one, without quotes, "
+            "e.g. respect_robots_txt = true",
+            id="not-a-boolean",
+        ),
+    ],
+)
+def test_each_error_names_the_key_and_the_fix(tmp_path, text, expected):
+    message = error_of(tmp_path, text)
+    assert expected in message, message
+    assert "Input should" not in message and "pydantic" not in message
+
+
+def test_no_school_is_an_error_not_a_default(tmp_path):
+    message = error_of(tmp_path, VALID.replace('[school]\nname = "IMT Mines Alès"\n', ""))
+    assert message.splitlines()[1].startswith("  - school: the [school] section is missing; add it")
+
+
+def test_infinite_or_huge_alert_figures_are_refused(tmp_path):
+    for body in (
+        "stale_after_days = inf",
+        "stale_after_days = -inf",
+        "stale_after_days = nan",
+        "stale_after_days = 1e308",
+    ):
+        assert "alerts.stale_after_days:" in error_of(tmp_path, section(VALID, "alerts", body))
+    assert "alerts.mail_failing_log_after_hours:" in error_of(
+        tmp_path, section(VALID, "alerts", "mail_failing_log_after_hours = 1e300")
+    )
+
+
+def test_the_largest_accepted_values_still_make_dates(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    body = "failures_before_alert = 1000\nstale_after_days = 365\nmail_failing_log_after_hours = 8760"
+    config = load(
+        write(tmp_path, section(VALID, "alerts", body) + '[schedule]\nevery = "31d"\njitter_seconds = 3600\n')
+    )
+    now = datetime.now(UTC)
+    assert now + timedelta(days=config.alerts.stale_after_days) > now
+    assert now + timedelta(hours=config.alerts.mail_failing_log_after_hours) > now
+
+
+def test_a_file_starting_with_a_byte_order_mark_is_read(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + VALID.encode("utf-8"))
+    assert load(path).school.name == "IMT Mines Alès"
+
+
+def test_season_false_turns_the_busy_season_off(tmp_path):
+    assert load(write(tmp_path, section(VALID, "schedule", "season = false"))).schedule.season is None
+    assert load(write(tmp_path, VALID)).schedule.season is not None

@@ -7,6 +7,7 @@ waits for what it must see, never longer than it must.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -237,6 +238,8 @@ def test_layout_change_alerts_operators_once_then_once_on_recovery(
     assert failing["To"] == "ops@example.org"
     assert "failed checks in a row" in failing["Subject"]
     assert "no known layout fits this page" in failing.get_content()
+    ops_line = f"email sent [ops] {failing['Subject']} (Message-ID {failing['Message-ID']}, to ops@example.org)"
+    wait_for(lambda: ops_line in d.log, what="the log line of the ops email")
     site.edition(2020)
     wait_for(lambda: len(smtp.inbox.messages) == 2, what="the recovery email")
     assert "recovered" in smtp.inbox.messages[1]["Subject"]
@@ -270,3 +273,66 @@ def test_the_daemons_delivery_waits_for_a_running_check(smtp: SmtpServer, write_
         assert [m["Message-ID"] for m in smtp.inbox.messages] == ["<pending@example.org>"]
     finally:
         daemon.fetcher.close()
+
+
+def log_lines(d: Daemon, text: str) -> list[str]:
+    return [line for line in d.log.splitlines() if text in line]
+
+
+def test_every_email_sent_is_logged_in_the_schedules_time_zone(
+    site: Site, smtp: SmtpServer, write_config, daemons
+) -> None:
+    site.edition(2020)
+    # Another zone than the machine's and Paris's: the log follows [schedule] timezone, as `watcher status` does.
+    config = write_config(
+        smtp.port, extra=FAST.replace("jitter_seconds = 0", 'jitter_seconds = 0\ntimezone = "America/New_York"')
+    )
+    d = daemons(config).start()
+    wait_for(lambda: snapshots(config) == 1, what="the baseline")
+    site.edition(2021)
+    wait_for(lambda: len(smtp.inbox.messages) == 1, what="the alert")
+    alert = smtp.inbox.messages[0]
+    wait_for(lambda: log_lines(d, str(alert["Message-ID"])), what="the log line of the email sent")
+    (sent,) = log_lines(d, str(alert["Message-ID"]))
+    assert re.fullmatch(
+        r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d E[SD]T INFO watcher\.daemon: email sent \[comms\] "
+        + re.escape(f"{alert['Subject']} (Message-ID {alert['Message-ID']}, to communication@example.org)"),
+        sent,
+    ), sent
+    (started,) = log_lines(d, "watcher daemon started")
+    assert "next check: now" in started
+    assert re.search(r"INFO watcher\.daemon: next check at \d{4}-\d\d-\d\d \d\d:\d\d E[SD]T$", d.log, re.M)
+    assert d.stop() == 0
+
+
+def test_a_check_that_overruns_its_slot_is_logged(config: Path, site: Site, daemons) -> None:
+    site.delay = 2.5  # every = "1s": a check that waits 2.5 s for the list runs past the next slot
+    d = daemons(config).start()
+    wait_for(lambda: "overran its slot" in d.log, what="the overrun line")
+    (line, *_) = log_lines(d, "overran its slot")
+    assert re.search(
+        r"WARNING watcher\.daemon: check \((start-up|schedule)\) overran its slot: it started at .+ and took "
+        r"\d+\.\d s, past the check due at .+, which is skipped",
+        line,
+    ), line
+    assert "maximum number of running instances" not in d.log  # APScheduler's words are replaced by ours
+    site.delay = 0
+    assert d.stop() == 0
+
+
+def test_the_service_recipe_gives_test_email_the_services_secrets() -> None:
+    root = Path(__file__).resolve().parents[1]
+    unit = (root / "deploy" / "watcher.service").read_text(encoding="utf-8")
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    recipe = readme[readme.index("## Run it as a service") :]
+    recipe = recipe[: recipe.index("\n## ")]
+    (secrets,) = re.findall(r"^EnvironmentFile=(.+)$", unit, re.M)
+    (config_file,) = re.findall(r"^Environment=WATCHER_CONFIG=(.+)$", unit, re.M)
+    (user,) = re.findall(r"^User=(.+)$", unit, re.M)
+    (test_email,) = [line for line in recipe.splitlines() if "watcher test-email" in line]
+    # systemd reads the secrets as root, as it does for the service; the user never needs to read the file.
+    assert f"-p EnvironmentFile={secrets}" in test_email
+    assert f"--uid={user}" in test_email and f"WATCHER_CONFIG={config_file}" in test_email
+    assert "sudo -u" not in test_email
+    # One variable per line: systemd reads an environment file line by line.
+    assert re.search(r"WATCHER_SMTP_USERNAME=\S*\s+WATCHER_SMTP_PASSWORD=", recipe) is None

@@ -14,6 +14,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from watcher.cli import main
 
 from .conftest import LIST_PATH, RANKING, Inbox, Site, SmtpServer, fixture, free_port
+from .test_mail import Unknowns
 
 TO = "communication@example.org"
 OPS = "ops@example.org"
@@ -21,6 +22,13 @@ OPS = "ops@example.org"
 
 def run(config: Path, *args: str) -> int:
     return main(["--config", str(config), *args])
+
+
+def allowing_plain_auth(config: Path) -> Path:
+    """The same config with `email.allow_plain_auth = true` (a login over a connection without TLS)."""
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("\n[fetch]", "\nallow_plain_auth = true\n[fetch]", 1), encoding="utf-8")
+    return config
 
 
 @pytest.fixture
@@ -130,10 +138,10 @@ def test_login_refused_points_to_the_credential_variables(
     server, credentials = auth_smtp
     monkeypatch.setenv("WATCHER_SMTP_USERNAME", "alice")
     monkeypatch.setenv("WATCHER_SMTP_PASSWORD", "wrong")
-    config = write_config(server.port)
+    config = allowing_plain_auth(write_config(server.port))
     assert run(config, "test-email") == 1
     err = capsys.readouterr().err
-    assert f"the mail server 127.0.0.1:{server.port} refused the login (535)" in err
+    assert f"the mail server 127.0.0.1:{server.port} refused the login (535 5.7.8 Authentication" in err
     assert "WATCHER_SMTP_USERNAME" in err and "WATCHER_SMTP_PASSWORD" in err
     assert "wrong" not in err  # the password is never printed
     assert credentials.tried and all(login == b"alice" for _, login in credentials.tried)
@@ -146,7 +154,7 @@ def test_login_accepted_with_the_right_credentials(
     server, credentials = auth_smtp
     monkeypatch.setenv("WATCHER_SMTP_USERNAME", "alice")
     monkeypatch.setenv("WATCHER_SMTP_PASSWORD", "s3cret")
-    assert run(write_config(server.port), "test-email") == 0
+    assert run(allowing_plain_auth(write_config(server.port)), "test-email") == 0
     assert [m["Subject"] for m in server.inbox.messages] == ["[watcher] Test message"]
     assert [login for _, login in credentials.tried] == [b"alice"]
 
@@ -162,6 +170,58 @@ def test_credentials_for_a_server_without_auth_are_not_blamed_on_starttls(
     assert code == 1
     assert "offers no login" in err and "WATCHER_SMTP_USERNAME" in err
     assert "does not offer STARTTLS" not in err
+
+
+def test_no_login_in_clear_unless_the_config_allows_it(
+    auth_smtp: tuple[SmtpServer, Credentials], write_config, monkeypatch, capsys
+) -> None:
+    server, credentials = auth_smtp
+    monkeypatch.setenv("WATCHER_SMTP_USERNAME", "alice")
+    monkeypatch.setenv("WATCHER_SMTP_PASSWORD", "s3cret")
+    assert run(write_config(server.port), "test-email") == 1
+    err = capsys.readouterr().err
+    assert err.startswith(
+        f"mail not sent: the mail server 127.0.0.1:{server.port} offers no encryption (no STARTTLS), so watcher "
+        "did not send the login: the password would cross the network in clear."
+    )
+    assert "email.allow_plain_auth = true" in err
+    assert credentials.tried == []  # no AUTH command went out at all
+    assert server.inbox.messages == []
+
+
+@pytest.fixture
+def unknowns() -> Iterator[tuple[Unknowns, int]]:
+    """A server that refuses the mailbox gone@example.org (550 5.1.1 User unknown)."""
+    inbox, port = Unknowns("gone@example.org"), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+def test_a_refused_recipient_fails_the_test_email(unknowns: tuple[Unknowns, int], write_config, capsys) -> None:
+    inbox, port = unknowns
+    assert run(write_config(port, ops_to="gone@example.org"), "test-email") == 1
+    out = capsys.readouterr()
+    assert out.err == (
+        f"mail not sent: the mail server 127.0.0.1:{port} refused gone@example.org (550 5.1.1 User unknown) "
+        f"(it took the message for {TO}). Check the address in email.to or email.ops_to.\n"
+    )
+    assert f"accepted by 127.0.0.1:{port} (no encryption) for {TO}." in out.out
+    assert inbox.envelopes == [[TO]]
+
+
+def test_every_recipient_refused_fails_the_test_email(unknowns: tuple[Unknowns, int], write_config, capsys) -> None:
+    inbox, port = unknowns
+    inbox.unknown.add(TO)
+    assert run(write_config(port, ops_to="gone@example.org"), "test-email") == 1
+    out = capsys.readouterr()
+    assert out.out == ""
+    assert out.err == (
+        f"mail not sent: the mail server 127.0.0.1:{port} refused every recipient: {TO} (550 5.1.1 User unknown), "
+        "gone@example.org (550 5.1.1 User unknown). Check these addresses in email.to and ops_to.\n"
+    )
+    assert inbox.messages == []
 
 
 # Operator notices, end to end

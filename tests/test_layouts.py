@@ -245,7 +245,9 @@ def test_a_bad_layout_names_the_key(change, key, words):
 def config_with(layouts: str, tmp_path: Path, ranking_layout: str = "") -> Path:
     path = tmp_path / "config.toml"
     path.write_text(
-        f"""[[rankings]]
+        f"""[school]
+name = "IMT Mines Alès"
+[[rankings]]
 name = "Classement"
 url = "{URL}"
 {ranking_layout}

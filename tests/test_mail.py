@@ -1,12 +1,20 @@
-"""Delivering the outbox over real SMTP: one message refused for good does not block the others."""
+"""Delivering the outbox over real SMTP: sent once, marked at the server's 250, refused recipients retried alone."""
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiosmtpd.controller import Controller
 
 from watcher.config import EmailConfig
@@ -57,3 +65,196 @@ def test_a_message_rejected_for_good_does_not_block_the_next(tmp_path: Path) -> 
     assert delivery.sent == ("<2@example.org>",)
     assert [(mid, "554" in reason) for mid, reason in delivery.failed] == [("<1@example.org>", True)]
     assert [p.message_id for p in store.pending()] == ["<1@example.org>"]  # kept, and reported by status
+
+
+def email_config(port: int, **settings: object) -> EmailConfig:
+    return EmailConfig.model_validate(
+        {"to": ["communication@example.org"], "from": "watcher@example.org", "smtp_host": "127.0.0.1"}
+        | {"smtp_port": port, "timeout_seconds": 5, **settings}
+    )
+
+
+def addressed(n: int, *to: str) -> EmailMessage:
+    m = message(f"alert {n}", n)
+    m.replace_header("To", ", ".join(to))
+    return m
+
+
+class Unknowns(Inbox):
+    """Refuses, for good, the recipients in `unknown` (as a server does a mailbox it does not have)."""
+
+    def __init__(self, *unknown: str) -> None:
+        super().__init__()
+        self.unknown = set(unknown)
+        self.envelopes: list[list[str]] = []  # the RCPT TO of each message accepted
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if address in self.unknown:
+            return "550 5.1.1 User unknown"
+        return await super().handle_RCPT(server, session, envelope, address, options)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.envelopes.append(list(envelope.rcpt_tos))
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.fixture
+def unknowns() -> Iterator[tuple[Unknowns, int]]:
+    inbox, port = Unknowns("gone@example.org"), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+def test_a_refused_recipient_is_retried_alone_with_the_same_message_id(
+    tmp_path: Path, unknowns: tuple[Unknowns, int]
+) -> None:
+    inbox, port = unknowns
+    store = Store.open(tmp_path / "watcher.db")
+    store.record_check("r", [], alerts=[addressed(1, "communication@example.org", "gone@example.org")])
+    mailer = SmtpMailer(email_config(port))
+
+    first = deliver_pending(store, mailer)
+    assert inbox.envelopes == [["communication@example.org"]]
+    assert first.sent == ()
+    [(message_id, reason)] = first.failed
+    assert message_id == "<1@example.org>"
+    assert f"the mail server 127.0.0.1:{port} refused gone@example.org (550 5.1.1 User unknown)" in reason
+    [item] = store.pending()
+    assert item.retry_to == ("gone@example.org",)
+    assert item.last_error == reason
+
+    inbox.unknown.clear()  # the mailbox is created
+    second = deliver_pending(store, mailer)
+    assert inbox.envelopes == [["communication@example.org"], ["gone@example.org"]]
+    assert [m["Message-ID"] for m in inbox.messages] == ["<1@example.org>", "<1@example.org>"]
+    assert (second.sent, second.failed, second.left_pending) == (("<1@example.org>",), (), 0)
+    (row,) = store.db["outbox"].rows
+    assert (row["status"], row["retry_to"], row["attempts"]) == ("sent", None, 2)
+
+
+def test_every_recipient_refused_keeps_the_alert_pending_with_the_servers_reason(
+    tmp_path: Path, unknowns: tuple[Unknowns, int]
+) -> None:
+    inbox, port = unknowns
+    store = Store.open(tmp_path / "watcher.db")
+    store.record_check("r", [], alerts=[addressed(1, "gone@example.org"), addressed(2, "communication@example.org")])
+    delivery = deliver_pending(store, SmtpMailer(email_config(port)))
+    assert [m["Message-ID"] for m in inbox.messages] == ["<2@example.org>"]  # the next alert still went
+    assert delivery.sent == ("<2@example.org>",)
+    [(message_id, reason)] = delivery.failed
+    assert message_id == "<1@example.org>"
+    assert f"the mail server 127.0.0.1:{port} refused every recipient: gone@example.org (550 5.1.1 User unknown)" in (
+        reason
+    )
+    [item] = store.pending()
+    assert (item.message_id, item.retry_to, item.last_error) == ("<1@example.org>", None, reason)
+
+
+class SlowQuit(Inbox):
+    """Takes the message, then holds its answer to QUIT, noting what the outbox said of the message meanwhile."""
+
+    def __init__(self, database: Path) -> None:
+        super().__init__()
+        self.database = database
+        self.status_during_quit: list[str] = []
+        self.quitting = threading.Event()
+        self.release = False
+
+    async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:
+        with closing(sqlite3.connect(self.database)) as db:
+            self.status_during_quit += [status for (status,) in db.execute("select status from outbox")]
+        self.quitting.set()
+        for _ in range(600):  # a minute at most, so that a stuck test still ends
+            if self.release:
+                break
+            await asyncio.sleep(0.1)
+        return "221 Bye"
+
+
+@pytest.fixture
+def slow_quit(tmp_path: Path) -> Iterator[tuple[SlowQuit, int]]:
+    inbox, port = SlowQuit(tmp_path / "watcher.db"), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    inbox.release = True
+    controller.stop()
+
+
+def test_an_alert_is_marked_sent_at_the_servers_250_before_quit(
+    tmp_path: Path, slow_quit: tuple[SlowQuit, int]
+) -> None:
+    inbox, port = slow_quit
+    store = Store.open(tmp_path / "watcher.db")
+    store.record_check("r", [], alerts=[message("deliver me", 1)])
+    mailer = SmtpMailer(email_config(port, timeout_seconds=1))  # QUIT is never answered within it
+
+    delivery = deliver_pending(store, mailer)
+    assert inbox.status_during_quit == ["sent"]  # recorded while the server still held QUIT
+    assert (delivery.sent, delivery.failed, delivery.left_pending) == (("<1@example.org>",), (), 0)
+
+    again = deliver_pending(store, mailer)
+    assert (again.sent, again.failed) == ((), ())
+    assert [m["Subject"] for m in inbox.messages] == ["deliver me"]
+
+
+DELIVER = """
+import sys
+from pathlib import Path
+from watcher.config import EmailConfig
+from watcher.mail import SmtpMailer
+from watcher.outbox import deliver_pending
+from watcher.store.db import Store
+config = EmailConfig.model_validate({"to": ["communication@example.org"], "from": "watcher@example.org",
+    "smtp_host": "127.0.0.1", "smtp_port": int(sys.argv[2]), "timeout_seconds": 120})
+deliver_pending(Store.open(Path(sys.argv[1])), SmtpMailer(config))
+"""
+
+
+def test_a_process_killed_while_the_server_holds_quit_sends_no_second_copy(
+    tmp_path: Path, slow_quit: tuple[SlowQuit, int]
+) -> None:
+    inbox, port = slow_quit
+    store = Store.open(tmp_path / "watcher.db")
+    store.record_check("r", [], alerts=[message("deliver me", 1)])
+    process = subprocess.Popen([sys.executable, "-c", DELIVER, str(tmp_path / "watcher.db"), str(port)])
+    try:
+        assert inbox.quitting.wait(60), "the delivery never reached QUIT"
+    finally:
+        process.kill()
+        process.wait()
+    inbox.release = True
+
+    again = deliver_pending(store, SmtpMailer(email_config(port)))
+    assert (again.sent, again.failed, again.left_pending) == ((), (), 0)
+    assert [m["Subject"] for m in inbox.messages] == ["deliver me"]
+    (row,) = store.db["outbox"].rows
+    assert row["status"] == "sent"
+
+
+class Closing(Inbox):
+    """Answers 421 (closing down) to any recipient: no message can go now."""
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        return "421 4.3.2 System shutting down"
+
+
+def test_a_server_closing_down_at_the_recipients_ends_the_pass(tmp_path: Path) -> None:
+    inbox, port = Closing(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        store = Store.open(tmp_path / "watcher.db")
+        store.record_check("r", [], alerts=[message("first", 1), message("second", 2)])
+        delivery = deliver_pending(store, SmtpMailer(email_config(port)))
+    finally:
+        controller.stop()
+    [(message_id, reason)] = delivery.failed  # the second was not even tried
+    assert message_id == "<1@example.org>"
+    assert "communication@example.org (421 4.3.2 System shutting down)" in reason
+    assert [(item.message_id, item.attempts) for item in store.pending()] == [
+        ("<1@example.org>", 1),
+        ("<2@example.org>", 0),
+    ]

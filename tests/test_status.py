@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -151,7 +151,7 @@ def test_next_scheduled_check_follows_the_cron(
     site: Site, smtp: SmtpServer, write_config, capsys, cron: str, clock: str, weekday: int | None, horizon: timedelta
 ) -> None:
     site.edition(2020)
-    config = write_config(smtp.port, extra=f'[schedule]\ncron = "{cron}"\ntimezone = "Europe/Paris"\n')
+    config = write_config(smtp.port, extra=f'[schedule]\ncron = "{cron}"\ntimezone = "Europe/Paris"\nseason = false\n')
     assert run(config, "check") == 0
     before = datetime.now(ZoneInfo("Europe/Paris"))
     code, out = status(config, capsys)
@@ -172,7 +172,9 @@ def test_next_scheduled_check_follows_the_cron(
 
 def test_next_scheduled_check_in_another_time_zone(site: Site, smtp: SmtpServer, write_config, capsys) -> None:
     site.edition(2020)
-    config = write_config(smtp.port, extra='[schedule]\ncron = "0 7 * * *"\ntimezone = "America/New_York"\n')
+    config = write_config(
+        smtp.port, extra='[schedule]\ncron = "0 7 * * *"\ntimezone = "America/New_York"\nseason = false\n'
+    )
     assert run(config, "check") == 0
     code, out = status(config, capsys)
     assert code == 0, out
@@ -199,3 +201,48 @@ def test_the_busy_season_is_shown(site: Site, smtp: SmtpServer, write_config, ca
     assert run(config, "check") == 0
     _, out = status(config, capsys)
     assert "  and in the busy season: every 30m from 7 h to 21 h in months 11, 12" in out
+
+
+def next_check(out: str) -> datetime:
+    match = re.search(rf"^{NEXT} (\d{{4}}-\d\d-\d\d \d\d:\d\d) (CET|CEST)$", out, re.M)
+    assert match, out
+    when = datetime.strptime(match.group(1), "%Y-%m-%d %H:%M").replace(tzinfo=ZoneInfo("Europe/Paris"))
+    assert match.group(2) == when.tzname()
+    return when
+
+
+def test_the_next_check_is_the_busy_seasons_when_it_comes_first(
+    site: Site, smtp: SmtpServer, write_config, capsys
+) -> None:
+    site.edition(2020)
+    # A season of every month and hour, so that it is in force whenever the test runs; the cron alone would
+    # say 1 January.
+    season = 'season = { months = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], every = "30m", hours = "0-23" }'
+    config = write_config(smtp.port, extra=f'[schedule]\ncron = "0 7 1 1 *"\n{season}\n')
+    assert run(config, "check") == 0
+    before = datetime.now(ZoneInfo("Europe/Paris"))
+    code, out = status(config, capsys)
+    assert code == 0, out
+    when = next_check(out)
+    assert when.minute in (0, 30) and before < when <= before + timedelta(minutes=30, seconds=1)
+    assert (
+        "  and in the busy season: every 30m from 0 h to 23 h in months 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 (now)"
+        in out
+    )
+
+
+def test_the_next_check_of_an_interval_is_counted_from_midnight(
+    site: Site, smtp: SmtpServer, write_config, capsys
+) -> None:
+    site.edition(2020)
+    config = write_config(smtp.port, extra='[schedule]\nevery = "6h"\nseason = false\n')
+    assert run(config, "check") == 0
+    before = datetime.now(ZoneInfo("Europe/Paris"))
+    _, out = status(config, capsys)
+    paris = ZoneInfo("Europe/Paris")
+    midnight, next_midnight = (
+        datetime.combine(before.date() + timedelta(days=d), datetime.min.time(), paris) for d in (0, 1)
+    )
+    # 0, 6, 12 and 18 h, counted in real hours (so 7, 13 and 19 h CEST on the day clocks go forward).
+    grid = [t for k in range(5) if (t := (midnight.astimezone(UTC) + timedelta(hours=6 * k))) < next_midnight]
+    assert next_check(out) == min(t for t in [*grid, next_midnight] if t > before)

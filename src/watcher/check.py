@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from email.message import EmailMessage
 
 from watcher.config import Config, RankingConfig
@@ -25,9 +25,11 @@ from watcher.layouts import assemble
 from watcher.layouts.plausible import check_against, min_rows
 from watcher.layouts.school import parse_school_page, school_page_url
 from watcher.mail import Mailer
-from watcher.model import CheckOutcome, Known, Reading, Row, SchoolPage, Snapshot, Validators
-from watcher.news.decide import decide, leaving
+from watcher.model import CheckOutcome, CheckWarning, Known, Reading, Row, SchoolPage, Snapshot, Validators
+from watcher.news.decide import decide
+from watcher.news.doubts import leaving
 from watcher.news.identity import find_school
+from watcher.news.ops import OpsNotice
 from watcher.news.series import previous_check
 from watcher.outbox import Delivery, deliver_pending
 from watcher.pages.fetch import Fetcher
@@ -118,7 +120,7 @@ def _confirm(ranking: RankingConfig, config: Config, known: Known, fetcher: Fetc
 
 def _school_pages(
     ranking: RankingConfig, config: Config, known: Known, fetcher: Fetcher, current: Snapshot, at: datetime
-) -> tuple[list[SchoolPage], list[Validators], list[str]]:
+) -> tuple[list[SchoolPage], list[Validators], list[CheckWarning]]:
     """The watched school's and peers' own pages that answered with content; a failure is only a warning."""
     rows = [find_school(current, s) for s in (config.school, *config.school.peer_configs())]
     read, validators, warnings = [], [], []
@@ -137,7 +139,8 @@ def _school_pages(
                 page.content, url, slug=row.page_key, edition=current.edition, fetched_at=at, encoding=page.encoding
             )
         except (FetchError, ParseRefused) as exc:
-            warnings.append(f"the page of {row.bare_name} could not be read, so its indicators are not compared: {exc}")
+            text = f"the page of {row.bare_name} could not be read, so its indicators are not compared: {exc}"
+            warnings.append(CheckWarning(f"school-page:{row.bare_name}", text))
             continue
         validators.append(page.validators)
         read.append(parsed)
@@ -167,12 +170,17 @@ def check_ranking(
     fetcher.take_log()
     at = now()
     known = store.known(ranking.name)
-    reading = observe(ranking, config, known, fetcher, at)
-    decision = decide(known, reading, config.school, config.alerts, at)
-    messages = tuple(
-        render_alert(a, sender=config.email.from_, recipients=config.email.to, chart=rank_chart_png(a.series))
-        for a in decision.alerts
-    )
+    try:
+        reading = observe(ranking, config, known, fetcher, at)
+        decision = decide(known, reading, config.school, config.alerts, at)
+        messages = tuple(
+            render_alert(a, sender=config.email.from_, recipients=config.email.to, chart=rank_chart_png(a.series))
+            for a in decision.alerts
+        )
+    except Exception as exc:  # a bug in reading or deciding is a failed check, counted and told like any other
+        log.exception("the check of %s crashed", ranking.name)
+        reading = Reading(failure="failed", error=f"internal error (please report it): {type(exc).__name__}: {exc}")
+        decision, messages = decide(known, reading, config.school, config.alerts, at), ()
     notices = [render_notice(n, sender=config.email.from_, recipients=config.email.operators) for n in decision.notices]
     fetches = fetcher.take_log()
     if decision.outcome == "refused":
@@ -198,6 +206,34 @@ def check_ranking(
     )
 
 
+_told_unrecorded: dict[str, date] = {}  # ranking → day ops were told its failures cannot be recorded
+
+
+def _count_failure(
+    ranking: RankingConfig, config: Config, store: Store, mailer: Mailer, error: str, at: datetime
+) -> None:
+    """A check that ended before its write: counted in the ranking's state if the database takes it; else ops are
+    told straight away (once a day per ranking and process), since the outbox is in that database."""
+    reading = Reading(failure="failed", error=error)
+    try:
+        known = Known(ranking.name, state=store.state(ranking.name))
+        decision = decide(known, reading, config.school, config.alerts, at)
+        ops = [render_notice(n, sender=config.email.from_, recipients=config.email.operators) for n in decision.notices]
+        store.record_check(ranking.name, [], ops_alerts=ops, state=decision.state)
+        return
+    except WatcherError as exc:
+        unrecorded = exc
+    if _told_unrecorded.get(ranking.name) == at.date():
+        return
+    text = f"{error}. It could not be recorded either ({unrecorded}), so `watcher status` may not show it."
+    notice = OpsNotice("failing", ranking.name, at, 1, text, at)
+    try:
+        mailer.send(render_notice(notice, sender=config.email.from_, recipients=config.email.operators))
+        _told_unrecorded[ranking.name] = at.date()
+    except WatcherError as exc:
+        log.error("the failure of %s could neither be recorded nor emailed: %s; %s", ranking.name, text, exc)
+
+
 def run_check(
     config: Config,
     *,
@@ -213,17 +249,23 @@ def run_check(
 
     `should_stop` is asked between rankings and between emails, so a stopping daemon ends soon.
     """
+    try:
+        for old, new in store.adopt_renamed([(r.name, r.url) for r in config.rankings]):
+            log.warning("the ranking %r is now named %r in the config: its history follows it", old, new)
+    except WatcherError as exc:
+        log.error("renamed rankings could not be followed: %s", exc)
     results = []
     for ranking in rankings or config.rankings:
         if should_stop():
             break
         try:
             results.append(check_ranking(ranking, config, store=store, fetcher=fetcher, now=now))
-        except WatcherError as exc:  # a database error on one ranking: report it, go on with the next
-            results.append(CheckResult(ranking.name, "failed", error=str(exc)))
-        except Exception as exc:  # a bug must not stop the other rankings nor the delivery of pending alerts
-            log.exception("the check of %s crashed", ranking.name)
-            results.append(CheckResult(ranking.name, "failed", error=f"internal error: {type(exc).__name__}: {exc}"))
+        except Exception as exc:  # the database failed (or a bug): count it, go on with the next ranking
+            if not isinstance(exc, WatcherError):
+                log.exception("the check of %s crashed", ranking.name)
+            error = str(exc) if isinstance(exc, WatcherError) else f"internal error: {type(exc).__name__}: {exc}"
+            _count_failure(ranking, config, store, mailer, error, now())
+            results.append(CheckResult(ranking.name, "failed", error=error))
     delivery = deliver_pending(
         store,
         mailer,

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,6 +17,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from watcher.config import Config
     from watcher.store.db import Store
+
+log = logging.getLogger("watcher.cli")
+CONFIG_HELP = "config file (default: $WATCHER_CONFIG, else ./config.toml)"
+VERBOSE_HELP = "-v: log watcher's own steps; -vv: also every HTTP exchange and the scheduler's"
 
 COMMANDS = {
     "check": "check every ranking once: fetch, compare with the last snapshot, email the alerts",
@@ -27,6 +33,8 @@ COMMANDS = {
     "daemon": "run checks on the schedule of [schedule], in the foreground, until SIGTERM or Ctrl-C",
     "status": "show each ranking's last check, change and error, pending alerts and the next run",
     "test-email": "send a test email with the [email] settings and explain any failure",
+    "forget": "remove an edition of a ranking recorded by mistake (and its unsent alerts); --dry-run shows it first",
+    "accept-edition": "let the next check take an edition that looked too far ahead to be believed",
 }
 
 
@@ -36,8 +44,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Watches L'Étudiant's ranking pages and emails the school's comms team when its rank moves.",
         epilog="Exit codes: 0 done (changed or not), 1 at least one ranking failed, 2 bad config or usage.",
     )
-    parser.add_argument("--config", type=Path, help="config file (default: $WATCHER_CONFIG, else ./config.toml)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
+    parser.add_argument("--config", type=Path, help=CONFIG_HELP)
+    parser.add_argument("-v", "--verbose", action="count", default=0, help=VERBOSE_HELP)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("check", help=COMMANDS["check"], description=COMMANDS["check"])
     history = sub.add_parser("history", help=COMMANDS["history"], description=COMMANDS["history"])
@@ -49,6 +58,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parse.add_argument("--url", help="the URL the first page was saved from (default: the file itself)")
     parse.add_argument("--layout", metavar="NAME", help="read with this layout only (built-in or from the config)")
+    suggest = "propose a [[layouts]] table for pages no layout reads, inferred from the ranking's last list"
+    parse.add_argument("--suggest", action="store_true", help=suggest)
+    parse.add_argument("--ranking", metavar="NAME", help="with --suggest: whose last list (default: the first)")
     cap = sub.add_parser("capture", help=COMMANDS["capture"], description=COMMANDS["capture"])
     cap.add_argument("url", help="the list's first page, e.g. https://www.letudiant.fr/classements/….html")
     cap.add_argument("folder", type=Path, metavar="DIR", help="the folder to write (capture.json and the pages)")
@@ -63,15 +75,44 @@ def _parser() -> argparse.ArgumentParser:
     )
     report = sub.add_parser("report", help=COMMANDS["report"], description=COMMANDS["report"])
     report.add_argument("--output", type=Path, default=Path("report.html"), help="the HTML file to write")
+    forget = sub.add_parser("forget", help=COMMANDS["forget"], description=COMMANDS["forget"])
+    forget.add_argument("ranking", help="the ranking's name, as in the config")
+    forget.add_argument("edition", type=int, help="the edition to remove, e.g. 2031")
+    forget.add_argument("--dry-run", action="store_true", help="only show what would be removed")
+    accept = sub.add_parser("accept-edition", help=COMMANDS["accept-edition"], description=COMMANDS["accept-edition"])
+    accept.add_argument("ranking", help="the ranking's name, as in the config")
+    accept.add_argument("edition", type=int, help="the edition the refusal named, e.g. 2027")
     for name in ("daemon", "status", "test-email"):
         sub.add_parser(name, help=COMMANDS[name], description=COMMANDS[name])
+    for command in sub.choices.values():  # after the command too: `watcher check --config x.toml`
+        command.add_argument("--config", type=Path, default=argparse.SUPPRESS, help=CONFIG_HELP)
+        command.add_argument("-v", "--verbose", action="count", dest="verbose_after", default=0, help=VERBOSE_HELP)
     return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("watcher")
+    except PackageNotFoundError:
+        return "(version unknown: watcher is not installed; run `pip install .` in its folder)"
+
+
+def _logging(verbosity: int, daemon: bool) -> None:
+    """watcher's own lines from -v; the libraries' (httpx logs every connection step) only from -vv."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbosity >= 2 else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("watcher").setLevel(logging.DEBUG if verbosity else logging.INFO if daemon else logging.WARNING)
 
 
 def _config(args: argparse.Namespace) -> Config:
     from watcher import config
 
-    return config.load(args.config or config.default_path())
+    cfg = config.load(args.config or config.default_path())
+    log.debug("config %s: %s, %d ranking(s), database %s", cfg.source, cfg.school.name, len(cfg.rankings), cfg.database)
+    return cfg
 
 
 def _open_store(cfg: Config) -> Store:
@@ -133,7 +174,6 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_daemon(args: argparse.Namespace) -> int:
     from watcher.daemon import run_daemon
 
-    logging.getLogger("watcher").setLevel(logging.DEBUG if args.verbose else logging.INFO)
     return run_daemon(_config(args))
 
 
@@ -163,12 +203,15 @@ def cmd_test_email(args: argparse.Namespace) -> int:
     cfg = _config(args)
     mailer = SmtpMailer.from_env(cfg.email)
     recipients = tuple(dict.fromkeys((*cfg.email.to, *cfg.email.operators)))
-    mailer.send(test_message(cfg.email.from_, recipients))
-    mode = "SMTPS" if cfg.email.use_ssl else "STARTTLS" if cfg.email.use_starttls else "no encryption"
+    accepted = mailer.send(test_message(cfg.email.from_, recipients))
+    mode = "no encryption" if accepted.encryption == "none" else accepted.encryption
     print(
         f"Test email accepted by {cfg.email.smtp_host}:{cfg.email.smtp_port} ({mode}) "
-        f"for {', '.join(recipients)}. If it does not arrive, check the spam folder."
+        f"for {', '.join(accepted.recipients)}. If it does not arrive, check the spam folder."
     )
+    if accepted.refused:  # one unreachable address is a failure: alerts to it would be lost
+        print(f"mail not sent: {accepted.refusals()}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -211,12 +254,15 @@ def cmd_parse(args: argparse.Namespace) -> int:
     from watcher.config import default_path
     from watcher.french.words import number, ordinal
     from watcher.layouts import assemble, builtin_layouts, read_saved
-    from watcher.pages.capture import is_capture, parse_capture
+    from watcher.pages.capture import is_capture, parse_capture, read_capture
 
     # The config's own [[layouts]] are tried too, so an operator can write one and try it here.
     path = args.config or default_path()
     layouts = _config(args).site_layouts if args.config or path.exists() else builtin_layouts()
     if len(args.files) == 1 and is_capture(args.files[0]):
+        if args.suggest:
+            saved = read_capture(args.files[0])
+            return _suggest_layout(args, [(p.content, p.url, p.encoding) for p in saved if p.kind == "list"])
         pages = parse_capture(args.files[0], layouts=layouts)
     else:
         contents = []
@@ -227,6 +273,8 @@ def cmd_parse(args: argparse.Namespace) -> int:
                 print(f"error: cannot read {file}: {exc.strerror}", file=sys.stderr)
                 return 2
         uris = [file.resolve().as_uri() for file in args.files]
+        if args.suggest:
+            return _suggest_layout(args, [(c, u, None) for c, u in zip(contents, uris, strict=True)])
         pages = read_saved(contents, uris, first_url=args.url, layouts=layouts, layout=args.layout)
     snapshot = assemble(pages, ranking="(parse)", fetched_at=datetime.now(UTC))
     how = "derived from the list order (the page shows none)" if snapshot.ranks_derived else "as published"
@@ -244,6 +292,30 @@ def cmd_parse(args: argparse.Namespace) -> int:
     return 0
 
 
+def _suggest_layout(args: argparse.Namespace, pages: list[tuple[bytes, str, str | None]]) -> int:
+    """`watcher parse --suggest`: a layout inferred from the pages and the ranking's last list, to paste."""
+    from watcher.layouts.infer import ListCopy, propose, render
+    from watcher.news.series import latest
+
+    cfg = _config(args)
+    ranking = args.ranking or cfg.rankings[0].name
+    known = None
+    if cfg.database.exists():  # opening it would create an empty database
+        with _open_store(cfg) as store:
+            known = latest(store.snapshots(ranking))
+    if known is None:
+        print(
+            f"error: the database {cfg.database} holds no list of {ranking!r}, so there is nothing to infer a layout "
+            "from: load the last edition first (`watcher import` a saved copy a layout reads)",
+            file=sys.stderr,
+        )
+        return 1
+    copies = [ListCopy(*page) for page in pages]
+    taken = {layout.name for layout in cfg.site_layouts}
+    print(render(propose(copies, known, cfg.school.name, taken=taken, first_url=args.url)))
+    return 0
+
+
 def cmd_capture(args: argparse.Namespace) -> int:
     from watcher.pages.capture import capture
     from watcher.pages.fetch import Fetcher
@@ -255,6 +327,37 @@ def cmd_capture(args: argparse.Namespace) -> int:
     if refused:
         print(f"note: the list could not be read whole, so what was fetched is saved as it is: {refused}")
         return 1
+    return 0
+
+
+def cmd_forget(args: argparse.Namespace) -> int:
+    from watcher.french.words import paris_time
+
+    cfg = _config(args)
+    with _open_store(cfg) as store:
+        gone = store.forget(args.ranking, args.edition, dry_run=args.dry_run)
+    if not gone:
+        print(f"No snapshot of edition {args.edition} of {args.ranking!r}: nothing to remove.")
+        return 0
+    verb = "Would remove" if args.dry_run else "Removed"
+    for snapshot in gone:
+        read = paris_time(snapshot.fetched_at)
+        print(f"{verb}: {args.ranking!r} edition {snapshot.edition}, {snapshot.count} schools, read {read}")
+    if args.dry_run:
+        print("Nothing was changed: run again without --dry-run to remove them.")
+    else:
+        print("Comms alerts of this ranking queued since then and not yet sent were cancelled.")
+    return 0
+
+
+def cmd_accept_edition(args: argparse.Namespace) -> int:
+    cfg = _config(args)
+    if args.ranking not in {r.name for r in cfg.rankings}:
+        print(f"error: no ranking named {args.ranking!r} in the config", file=sys.stderr)
+        return 2
+    with _open_store(cfg) as store:
+        store.accept_edition(args.ranking, args.edition)
+    print(f"The next check of {args.ranking!r} takes edition {args.edition} if the list says so.")
     return 0
 
 
@@ -275,6 +378,8 @@ HANDLERS = {
     "daemon": cmd_daemon,
     "status": cmd_status,
     "test-email": cmd_test_email,
+    "forget": cmd_forget,
+    "accept-edition": cmd_accept_edition,
 }
 
 
@@ -283,12 +388,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     from watcher.errors import Busy, ConfigError, MailError, ParseRefused, StoreError, WatcherError
 
     args = _parser().parse_args(argv)
-    stamp = "%(asctime)s " if args.command == "daemon" else ""  # a daemon's log needs times
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING, format=stamp + "%(levelname)s %(name)s: %(message)s"
-    )
+    # -v shows watcher.fetch's line per request; httpx and httpcore's line per socket event only come with -vv.
+    _logging(args.verbose + args.verbose_after, daemon=args.command == "daemon")
     try:
-        return HANDLERS[args.command](args)
+        code = HANDLERS[args.command](args)
+        sys.stdout.flush()  # so that a closed pipe shows here, not in the interpreter's last flush
+        return code
+    except BrokenPipeError:
+        # `watcher history | head`: the reader has read enough. Python would still flush stdout on exit, and fail.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE  # what a shell reports for a command that stopped on a closed pipe
     except (ConfigError, StoreError, Busy) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import json
 import os
 import re
 import tomllib
@@ -12,9 +14,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -41,11 +45,12 @@ def _non_empty(value: tuple[str, ...]) -> tuple[str, ...]:
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # inf and nan pass for floats in TOML, and would only fail later, as an overflow in the daemon.
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
 
 class SchoolConfig(_Section):
-    name: Annotated[str, Field(min_length=1)] = "IMT Mines Alès"
+    name: Annotated[str, Field(min_length=1)]
     slug: str | None = None
     aliases: tuple[str, ...] = ()
     peers: tuple[str, ...] = ()  # other schools (names or slugs) whose moves the alert reports
@@ -78,8 +83,9 @@ class EmailConfig(_Section):
     from_: Annotated[EmailAddress, Field(alias="from")]
     smtp_host: str = "localhost"
     smtp_port: Annotated[int, Field(ge=1, le=65535, strict=True)] = 25
-    starttls: Annotated[bool, Field(strict=True)] | None = None  # None: on for port 587
-    timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
+    starttls: Annotated[bool, Field(strict=True)] | None = None  # required (None: for port 587); else used if offered
+    allow_plain_auth: Annotated[bool, Field(strict=True)] = False  # send the login over a connection without TLS
+    timeout_seconds: Annotated[float, Field(gt=0)] = 30.0  # the whole SMTP session, not one read
     retry_seconds: Annotated[float, Field(gt=0)] = 60.0  # first pause before resending, then doubled, at most 1 h
 
     @property
@@ -97,14 +103,21 @@ class EmailConfig(_Section):
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+LONGEST_EVERY_DAYS = 31
 
 
 def parse_duration(text: str) -> float:
-    """'30m' → 1800.0; accepts s, m, h, d."""
+    """'30m' → 1800.0; accepts s, m, h, d, up to 31 days."""
     match = _DURATION.match(text)
     if not match or int(match.group(1)) == 0:
         raise ValueError(f'{text!r} is not a duration; write a number and a unit, like "30m", "6h" or "10s"')
-    return float(int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+    seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if seconds > LONGEST_EVERY_DAYS * 86400:
+        raise ValueError(
+            f"{text!r} is longer than {LONGEST_EVERY_DAYS} days; for rarer checks use cron instead, "
+            'e.g. cron = "0 7 1 * *" (7:00 on the first of each month)'
+        )
+    return float(seconds)
 
 
 def _duration(value: str) -> str:
@@ -154,14 +167,22 @@ class SeasonConfig(_Section):
         return month in self.months and low <= hour <= high
 
 
+def _season_off(value: object) -> object:
+    # TOML has no null: `season = false` is how an operator turns the busy season off.
+    return None if value is False else value
+
+
 class ScheduleConfig(_Section):
     cron: Annotated[str, AfterValidator(_cron)] | None = None
     every: Duration | None = None
     timezone: Annotated[str, AfterValidator(_timezone)] = "Europe/Paris"
-    jitter_seconds: Annotated[float, Field(ge=0)] | None = None  # default: a tenth of the interval, at most 60 s
+    # Default: a tenth of the interval, at most 60 s; more than an hour would blur the schedule itself.
+    jitter_seconds: Annotated[float, Field(ge=0, le=3600)] | None = None
     # L'Étudiant publishes between November and February (December up to the 2021 edition, January–February
     # since): check hourly in the daytime then.
-    season: SeasonConfig | None = SeasonConfig(months=(11, 12, 1, 2), every="1h", hours="7-21")
+    season: Annotated[SeasonConfig | None, BeforeValidator(_season_off)] = SeasonConfig(
+        months=(11, 12, 1, 2), every="1h", hours="7-21"
+    )
 
     @model_validator(mode="after")
     def _one_rhythm(self) -> ScheduleConfig:
@@ -175,19 +196,23 @@ class ScheduleConfig(_Section):
 
 
 class AlertsConfig(_Section):
-    failures_before_alert: Annotated[int, Field(ge=1)] = 3
-    stale_after_days: Annotated[float, Field(gt=0)] = 3.0
-    mail_failing_log_after_hours: Annotated[float, Field(gt=0)] = 1.0
+    # The upper bounds keep every figure a date can be computed from: beyond them an alert would never come.
+    failures_before_alert: Annotated[int, Field(ge=1, le=1000)] = 3
+    stale_after_days: Annotated[float, Field(gt=0, le=365)] = 3.0
+    mail_failing_log_after_hours: Annotated[float, Field(gt=0, le=8760)] = 1.0
 
 
 class FetchConfig(_Section):
+    # Every duration is finite and bounded, so a typo (inf, nan, 1e9) cannot make a check hang for ever.
     contact: EmailAddress | None = None  # defaults to email.from
-    timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
-    delay_seconds: Annotated[float, Field(ge=0)] = 2.0  # between two requests to one host
-    max_bytes: Annotated[int, Field(gt=0)] = 10_000_000
+    timeout_seconds: Annotated[float, Field(gt=0, le=600, allow_inf_nan=False)] = 30.0  # one request, whole body
+    delay_seconds: Annotated[float, Field(ge=0, le=60, allow_inf_nan=False)] = 2.0  # between two requests to one host
+    max_bytes: Annotated[int, Field(gt=0, le=1_000_000_000)] = 10_000_000
     attempts: Annotated[int, Field(ge=1, le=20)] = 4
-    backoff_seconds: Annotated[float, Field(ge=0)] = 2.0  # first pause between two attempts, then doubled
-    max_retry_after_seconds: Annotated[float, Field(ge=0)] = 120.0  # longer Retry-After: give up until next check
+    # First pause between two attempts, then doubled, at most max_retry_after_seconds.
+    backoff_seconds: Annotated[float, Field(ge=0, le=600, allow_inf_nan=False)] = 2.0
+    # The longest pause a host gets within a check (Retry-After, backoff); longer: give up until then.
+    max_retry_after_seconds: Annotated[float, Field(ge=0, le=3600, allow_inf_nan=False)] = 120.0
     max_pages: Annotated[int, Field(ge=1, le=100)] = 20
     respect_robots_txt: bool = True
     browser: bool = False  # render pages with headless Chromium, for content that needs script to appear
@@ -195,13 +220,14 @@ class FetchConfig(_Section):
 
 class Config(_Section):
     database: Path = Path("watcher.db")
-    school: SchoolConfig = SchoolConfig()
+    school: SchoolConfig  # required: watcher must never quietly watch a school nobody chose
+    # Before the rankings, so that a ranking's `layout` can be checked against them.
+    layouts: tuple[dict[str, Any], ...] = ()  # the operator's [[layouts]]: added to, or overriding, the built-in ones
     rankings: Annotated[tuple[RankingConfig, ...], Field(min_length=1)]
     email: EmailConfig
     fetch: FetchConfig = FetchConfig()
     schedule: ScheduleConfig = ScheduleConfig()
     alerts: AlertsConfig = AlertsConfig()
-    layouts: tuple[dict[str, Any], ...] = ()  # the operator's [[layouts]]: added to, or overriding, the built-in ones
     source: Path | None = None  # the file this was read from
 
     @field_validator("layouts")
@@ -217,20 +243,23 @@ class Config(_Section):
                 raise ValueError(f"two [[layouts]] are named {names[-1]!r}; give each a different name")
         return tables
 
-    @model_validator(mode="after")
-    def _unique_ranking_names(self) -> Config:
-        names = [r.name for r in self.rankings]
+    @field_validator("rankings")
+    @classmethod
+    def _rankings(cls, rankings: tuple[RankingConfig, ...], info: ValidationInfo) -> tuple[RankingConfig, ...]:
+        names = [r.name for r in rankings]
         for name in names:
             if names.count(name) > 1:
                 raise ValueError(f"two [[rankings]] are named {name!r}; give each a different name")
-        known = {layout.name for layout in self.site_layouts}
-        for ranking in self.rankings:
+        if "layouts" not in info.data:  # the layouts are wrong, and that error is the one to fix first
+            return rankings
+        known = {layout.name for layout in merged(tuple(layout_from_table(t) for t in info.data["layouts"]))}
+        for number, ranking in enumerate(rankings, start=1):
             if ranking.layout and ranking.layout not in known:
                 raise ValueError(
-                    f"the ranking {ranking.name!r} names the layout {ranking.layout!r}, which does not exist; "
-                    f"the layouts are: {', '.join(sorted(known))}"
+                    f"[[rankings]] number {number} ({ranking.name!r}) names the layout {ranking.layout!r}, which "
+                    f"does not exist; write one of: {', '.join(sorted(known))}, or remove its `layout` line"
                 )
-        return self
+        return rankings
 
     def uses_browser(self, ranking: RankingConfig) -> bool:
         """Whether a ranking's pages are rendered by a browser: its own setting, else [fetch] browser."""
@@ -246,39 +275,107 @@ class Config(_Section):
         return str(self.fetch.contact or self.email.from_)
 
 
-_HINTS = {
-    "missing": "add it",
-    "extra_forbidden": "remove it or check its spelling",
-    "int_parsing": "write a whole number without quotes",
-    "int_type": "write a whole number without quotes",
-    "bool_type": "write true or false, without quotes",
-    "bool_parsing": "write true or false, without quotes",
-    "value_error": "",
+_TABLES = ("school", "email", "fetch", "schedule", "alerts")  # one each, written [name]
+_LISTS = ("rankings", "layouts")  # a list of tables, written [[name]] above each entry
+_SECTIONS: dict[str, type[BaseModel]] = {"": Config, "school": SchoolConfig, "rankings": RankingConfig}
+_SECTIONS |= {"email": EmailConfig, "fetch": FetchConfig, "alerts": AlertsConfig}
+_SECTIONS |= {"schedule": ScheduleConfig, "schedule.season": SeasonConfig}
+_URL = "https://www.letudiant.fr/classements/classement-des-ecoles-d-ingenieurs.html"
+_EXAMPLES = {  # what to write, for the keys whose default cannot serve as an example
+    "school": '[school]\nname = "IMT Mines Alès"',
+    "school.name": 'name = "IMT Mines Alès"',
+    "rankings": f'[[rankings]]\nname = "Classement des écoles d\'ingénieurs"\nurl = "{_URL}"',
+    "rankings.url": f'url = "{_URL}"',
+    "email": '[email]\nto = ["communication@example.org"]\nfrom = "watcher@example.org"',
+    "email.to": 'to = ["communication@example.org"]',
+    "email.ops_to": 'ops_to = ["it@example.org"]',
+    "email.from": 'from = "watcher@example.org"',
+    "schedule.season": 'season = { months = [11, 12, 1, 2], every = "1h", hours = "7-21" }, or season = false',
+    "schedule.season.months": "months = [11, 12, 1, 2]",
+}
+_LIST_OF = {"email.to": "addresses", "email.ops_to": "addresses", "schedule.season.months": "month numbers"}
+# pydantic's error types, told as what is wrong and what to write ({given} is the value found).
+_SAYS = dict.fromkeys(("int_type", "int_parsing", "int_from_float"), "{given!r} is not a whole number; write one")
+_SAYS |= dict.fromkeys(("float_type", "float_parsing"), "{given!r} is not a number; write one without quotes")
+_SAYS |= dict.fromkeys(("bool_type", "bool_parsing"), "{given!r} is not true or false; write one, without quotes")
+_SAYS |= dict.fromkeys(("string_type", "string_too_short"), "write some text, in double quotes")
+_SAYS |= {
+    "finite_number": "{given} is not a number watcher can count with; write an ordinary number",
+    "greater_than": "{given!r} is too small; write a number more than {gt:g}",
+    "greater_than_equal": "{given!r} is too small; write a number of at least {ge:g}",
+    "less_than": "{given!r} is too large; write a number less than {lt:g}",
+    "less_than_equal": "{given!r} is too large; write a number of at most {le:g}",
     "too_short": "give at least one",
 }
 
 
 def _key_path(loc: tuple[Any, ...]) -> str:
-    parts: list[str] = []
-    for item in loc:
-        if isinstance(item, int):
-            parts[-1] = f"{parts[-1]}[{item + 1}]" if parts else f"[{item + 1}]"
-        else:
-            parts.append(str(item))
-    return ".".join(parts) or "(top level)"
+    """`rankings[2].url`: entries of a list counted from 1, as a person counts them in the file."""
+    return "".join(f"[{p + 1}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".") or "(top level)"
+
+
+def _toml_name(loc: tuple[Any, ...]) -> str:
+    """How the file writes a key: `[email] to`, `[[rankings]] number 2, url`."""
+    head, rest = (loc[0], loc[1:]) if loc else ("", ())
+    if head in _LISTS:
+        number = f" number {rest[0] + 1}" if rest and isinstance(rest[0], int) else ""
+        return f"[[{head}]]{number}" + (f", {_key_path(rest[1:])}" if rest[1:] else "")
+    return (f"[{head}]" + (f" {_key_path(rest)}" if rest else "")) if head in _TABLES else _key_path(loc)
+
+
+def _fields(section: str) -> dict[str, Any]:
+    model = _SECTIONS.get(section)
+    return {(f.alias or name): f for name, f in model.model_fields.items()} if model else {}
+
+
+def _example(key: str) -> str:
+    section, _, name = key.rpartition(".")
+    default = getattr(_fields(section).get(name), "default", None)
+    written = json.dumps(default, ensure_ascii=False) if isinstance(default, bool | int | float | str) else ""
+    return _EXAMPLES.get(key) or (f"{name} = {written}" if written else "")
+
+
+def _problem(err: Any) -> tuple[str, str]:
+    """What is wrong with one key, and an example of what to write (may be empty)."""
+    loc, kind, given = tuple(err["loc"]), err["type"], err.get("input")
+    key = ".".join(str(part) for part in loc if not isinstance(part, int))
+    name, example, top = _toml_name(loc), _example(key), len(loc) == 1
+    if kind == "missing":
+        return (f"the {name} section is missing" if top and key in _TABLES + _LISTS else f"{name} is required") + (
+            "; add it"
+        ), example
+    if kind == "extra_forbidden":
+        close = difflib.get_close_matches(str(loc[-1]), _fields(key.rpartition(".")[0]), n=1)
+        return f"{name} is not a key watcher knows; " + (f"did you mean {close[0]}?" if close else "remove it"), ""
+    if kind in ("tuple_type", "list_type") and isinstance(given, dict) and top:
+        return f"[{key}] is written as one table, but {key} are a list: write [[{key}]] above each one", example
+    if kind in ("tuple_type", "list_type"):
+        return f"{name} is a list of {_LIST_OF.get(key, 'values')}, even for one: write it in square brackets", example
+    if kind in ("model_type", "dict_type") and isinstance(given, list) and top:
+        return f"there is one [{key}], not a list of them: write [{key}] with single brackets, not [[{key}]]", example
+    if kind in ("model_type", "dict_type"):
+        return f"{name} is a table of settings, not a single value", example
+    if kind == "value_error":  # our own validators' words, which say what to write
+        return err["msg"].removeprefix("Value error, "), _EXAMPLES.get(key, "")
+    if kind in _SAYS:
+        return _SAYS[kind].format(given=given, **(err.get("ctx") or {})), example
+    return f"{err['msg']}; the comments in the config.toml shipped with watcher show what to write", example
 
 
 def _explain(exc: ValidationError, source: str) -> str:
     lines = [f"{source} is not valid:"]
-    for err in exc.errors():
-        key = _key_path(tuple(err["loc"]))
-        message = err["msg"].removeprefix("Value error, ")
-        hint = _HINTS.get(err["type"], "")
-        if err["type"] == "missing":
-            message = "this key is required"
-        if err["type"] == "extra_forbidden":
-            message = "this key is not known"
-        lines.append(f"  - {key}: {message}" + (f" ({hint})" if hint else ""))
+    errors = exc.errors()
+    for err in errors:
+        # pydantic also finds a list with one bad entry "too short": the entry's own error says it all.
+        if err["type"] == "too_short" and any(e["loc"][: len(err["loc"])] == err["loc"] != e["loc"] for e in errors):
+            continue
+        problem, example = _problem(err)
+        line = f"  - {_key_path(tuple(err['loc']))}: {problem}"
+        if "\n" in example:
+            line += ", for example:\n" + "\n".join(f"        {part}" for part in example.splitlines())
+        elif example:
+            line += f", e.g. {example}"
+        lines.append(line)
     return "\n".join(lines)
 
 
@@ -294,7 +391,7 @@ def load(path: Path) -> Config:
     except OSError as exc:
         raise ConfigError(f"Cannot read the config file {path}: {exc.strerror}.") from exc
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        data = tomllib.loads(raw.decode("utf-8-sig"))  # Windows editors start files with a BOM
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path} is not UTF-8 text; save it as UTF-8.") from exc
     except tomllib.TOMLDecodeError as exc:

@@ -2,6 +2,8 @@
 
 A thin shell: it holds the daemon lock, schedules `run_check` and `deliver_pending`, and turns SIGTERM
 or SIGINT into a stop that lets the running step finish (or abandons it, rolled back, after 6 s).
+Its log says what an operator must be able to trust: each check, each email sent, a check that overran its slot
+and when the next one runs, stamped in the schedule's time zone like `watcher status`.
 """
 
 from __future__ import annotations
@@ -11,21 +13,59 @@ import os
 import signal
 import sys
 import threading
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+from email.message import EmailMessage
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from watcher.config import Config, parse_duration
+from watcher.config import Config
 from watcher.errors import Busy
-from watcher.schedule import interval_of, jitter_of, main_trigger
+from watcher.schedule import Rhythm, interval_of, jitter_of, local_time, next_run, season_words
 from watcher.store.lock import check_lock, daemon_lock
 
 if TYPE_CHECKING:
+    from watcher.mail import Mailer
     from watcher.store.db import Store
 
 log = logging.getLogger("watcher.daemon")
 STOP_GRACE_SECONDS = 6.0  # a stop must end within 10 s
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class LocalTimes(logging.Formatter):
+    """Stamps each line in the schedule's time zone, with its name ("2026-01-20 07:00:03 CET"), as `status` does."""
+
+    def __init__(self, tz: tzinfo) -> None:
+        super().__init__(LOG_FORMAT)
+        self.tz = tz
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return f"{datetime.fromtimestamp(record.created, self.tz):%Y-%m-%d %H:%M:%S %Z}"
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedMailer:
+    """The daemon's mailer: each email the server accepted, comms or ops, is logged with its Message-ID."""
+
+    mailer: Mailer
+
+    def send(self, message: EmailMessage, **options: Any) -> Any:
+        accepted = self.mailer.send(message, **options)
+        log.info(
+            "email sent [%s] %s (Message-ID %s, to %s)",
+            message.get("X-Watcher-Kind", "comms"),
+            message["Subject"],
+            message["Message-ID"],
+            message["To"],
+        )
+        return accepted
+
+
+def _took(span: timedelta) -> str:
+    seconds = span.total_seconds()
+    return f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
 
 
 class Daemon:
@@ -41,7 +81,7 @@ class Daemon:
         self.idle = threading.Event()
         self.idle.set()
         self.fetcher = Fetcher(config.fetch, config.contact)
-        self.mailer = SmtpMailer.from_env(config.email)
+        self.mailer = LoggedMailer(SmtpMailer.from_env(config.email))
 
     def _now(self) -> datetime:
         return datetime.now(self.tz)
@@ -51,11 +91,10 @@ class Daemon:
         from watcher.check import run_check
         from watcher.store.db import Store
 
-        season = self.config.schedule.season
-        now = self._now()
-        if self.stop.is_set() or (reason == "season" and season and not season.covers(now.month, now.hour)):
+        if self.stop.is_set():
             return
         self.idle.clear()
+        started = self._now()
         try:
             with check_lock(self.config.database):
                 store = Store.open(self.config.database)
@@ -81,7 +120,25 @@ class Daemon:
         except Exception:
             log.exception("check (%s) crashed; the next one will run as scheduled", reason)
         finally:
+            self._after_check(reason, started)
             self.idle.set()
+
+    def _after_check(self, reason: str, started: datetime) -> None:
+        """Say when the next check runs, and whether this one ran past it (then that slot is skipped)."""
+        now, schedule = self._now(), self.config.schedule
+        slot = next_run(schedule, started + timedelta(microseconds=1))
+        if slot is not None and now > slot:
+            log.warning(
+                "check (%s) overran its slot: it started at %s and took %s, past the check due at %s, which is "
+                "skipped (checks never stack). If this repeats, check less often ([schedule]) or see what is slow "
+                "with `watcher -v check`.",
+                reason,
+                local_time(started, self.tz, seconds=True),
+                _took(now - started),
+                local_time(slot, self.tz, seconds=True),
+            )
+        if not self.stop.is_set():
+            log.info("next check at %s", local_time(next_run(schedule, now), self.tz))
 
     def deliver(self) -> None:
         """Retry pending alerts whose backoff has elapsed, between checks."""
@@ -158,22 +215,14 @@ class Daemon:
             executors={"default": ThreadPoolExecutor(1)},  # one step at a time: checks and deliveries queue
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
-        jitter = jitter_of(schedule, now)
-        trigger = main_trigger(schedule)
-        trigger.jitter = jitter or None
-        scheduler.add_job(self.check, trigger, args=["schedule"], id="check")
-        if schedule.season:
-            every = parse_duration(schedule.season.every)
-            scheduler.add_job(
-                self.check,
-                IntervalTrigger(seconds=every, timezone=self.tz, jitter=min(jitter, every / 10) or None),
-                args=["season"],
-                id="season",
-            )
+        # One job for the regular rhythm and the season together: a check due on both runs once.
+        scheduler.add_job(self.check, Rhythm(schedule, jitter_of(schedule, now) or None), args=["schedule"], id="check")
         retry_every = max(1.0, min(60.0, self.config.email.retry_seconds))
         scheduler.add_job(self.deliver, IntervalTrigger(seconds=retry_every, timezone=self.tz), id="deliver")
-        if self._due_at_start():
+        due = self._due_at_start()
+        if due:
             scheduler.add_job(self.check, args=["start-up"], id="start-up", next_run_time=now)
+        first = "now (the last one is older than the interval)" if due else local_time(next_run(schedule, now), self.tz)
 
         def on_signal(signum: int, frame: FrameType | None) -> None:
             log.info("%s received: stopping", signal.Signals(signum).name)
@@ -183,13 +232,12 @@ class Daemon:
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
         log.info(
-            "watcher daemon started: %d ranking(s), schedule %s (%s)%s, database %s",
+            "watcher daemon started: %d ranking(s), schedule %s (%s)%s; next check: %s; database %s",
             len(self.config.rankings),
             schedule.rhythm,
             schedule.timezone,
-            f", season every {schedule.season.every} in months {list(schedule.season.months)}"
-            if schedule.season
-            else "",
+            f", busy season {season_words(schedule.season)}" if schedule.season else "",
+            first,
             self.config.database,
         )
         scheduler.start()  # returns after on_signal
@@ -206,8 +254,12 @@ class Daemon:
 
 def run_daemon(config: Config) -> int:
     """Hold the daemon lock for the life of the process and run the scheduler."""
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    logging.getLogger("stamina").setLevel(logging.ERROR)  # retries are in the fetch log, with their URL
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(LocalTimes(ZoneInfo(config.schedule.timezone)))
+    if not logging.getLogger().isEnabledFor(logging.DEBUG):  # -vv shows everything
+        # APScheduler's own warning for a skipped run is replaced by ours, which says which check and why.
+        logging.getLogger("apscheduler").setLevel(logging.ERROR)
+        logging.getLogger("stamina").setLevel(logging.ERROR)  # retries are in the fetch log, with their URL
     try:
         lock = daemon_lock(config.database).acquire()
     except Busy as exc:

@@ -5,8 +5,10 @@ The tree::
     WatcherError
     ├── ConfigError          the config file is missing, unreadable or invalid (exit 2)
     │   └── LayoutError          a layout (built-in file or [[layouts]] table) has a bad or missing key
-    ├── FetchError           a page could not be fetched (network, HTTP status, robots.txt, size cap)
+    ├── FetchError           a page could not be fetched (network, HTTP status, robots.txt, size cap, deadline)
+    │   └── Postponed            the host asked to be left alone until a given time: nothing was asked of it
     ├── ParseRefused         a page was fetched but the sanity gate refused what it read
+    │   └── InferenceRefused     no layout is proposed for pages no layout reads: what was tried, how far it got
     ├── StoreError           the database could not be opened or written
     ├── MailError            an email could not be handed to the SMTP server
     │   └── ServerUnreachable    no email can be sent now: connection, TLS or login failed
@@ -17,6 +19,8 @@ with ``raise ... from exc`` and a message that names what failed and where.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 
 class WatcherError(Exception):
@@ -45,6 +49,14 @@ class FetchError(WatcherError):
         self.status = status
 
 
+class Postponed(FetchError):
+    """The host asked to be left alone until `not_before` (Retry-After, or a pause after failures); not asked now."""
+
+    def __init__(self, message: str, *, url: str, not_before: datetime, status: int | None = None) -> None:
+        super().__init__(message, url=url, status=status)
+        self.not_before = not_before
+
+
 class ParseRefused(WatcherError):
     """A fetched page does not look like the ranking we expect, so nothing is recorded from it."""
 
@@ -52,6 +64,10 @@ class ParseRefused(WatcherError):
         super().__init__(f"{message} (page: {url})" if url else message)
         self.url = url
         self.reason = message
+
+
+class InferenceRefused(ParseRefused):
+    """No layout is proposed for pages that no layout reads; the message says what was tried and how far it got."""
 
 
 class StoreError(WatcherError):

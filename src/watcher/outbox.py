@@ -10,16 +10,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from watcher.errors import MailError, ServerUnreachable
-from watcher.mail import Mailer
+from watcher.mail import Accepted, Mailer
 from watcher.store.db import Store
+from watcher.store.outbox import OutboxItem
 
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
     """What one pass over the outbox did."""
 
-    sent: tuple[str, ...]
-    failed: tuple[tuple[str, str], ...]  # (Message-ID, reason)
+    sent: tuple[str, ...]  # accepted for every recipient
+    failed: tuple[tuple[str, str], ...]  # (Message-ID, reason): not accepted, or refused for some recipients
     left_pending: int
 
 
@@ -48,14 +49,23 @@ def deliver_pending(
     for item in pending:
         if should_stop():
             break
+
+        def accepted(result: Accepted, item: OutboxItem = item) -> None:
+            # Recorded at the server's 250, before QUIT: a slow goodbye or a kill then must not cause a second copy.
+            if result.refused:
+                reason = result.refusals()
+                retry_at = now() + retry_delay(item.attempts + 1, retry_seconds)
+                store.mark_partly_sent(item.message_id, [r.address for r in result.refused], reason, retry_at)
+                failed.append((item.message_id, reason))
+            else:
+                store.mark_sent(item.message_id, now())
+                sent.append(item.message_id)
+
         try:
-            mailer.send(item.message)
+            mailer.send(item.message, to=item.retry_to, on_accepted=accepted)
         except MailError as exc:
             store.mark_failed(item.message_id, str(exc), now() + retry_delay(item.attempts + 1, retry_seconds))
             failed.append((item.message_id, str(exc)))
             if isinstance(exc, ServerUnreachable):
                 break
-            continue
-        store.mark_sent(item.message_id, now())
-        sent.append(item.message_id)
     return Delivery(tuple(sent), tuple(failed), len(store.pending()))

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, tzinfo
 from watcher.config import Config
 from watcher.model import RankingState
 from watcher.news.series import latest
+from watcher.schedule import local_time, next_run, season_words
 from watcher.store.db import Store
 from watcher.store.outbox import OutboxItem
 
@@ -37,8 +38,6 @@ class Status:
 
 def gather(config: Config, store: Store, now: datetime) -> Status:
     """Read the state of every configured ranking and of the outbox."""
-    from watcher.schedule import next_run
-
     stale = timedelta(days=config.alerts.stale_after_days)
     rankings = []
     for ranking in config.rankings:
@@ -65,9 +64,7 @@ def gather(config: Config, store: Store, now: datetime) -> Status:
     season = config.schedule.season
     told = None
     if season:
-        months = ", ".join(str(m) for m in season.months)
-        told = f"every {season.every} from {season.hours.replace('-', ' h to ')} h in months {months}"
-        told += " (now)" if season.covers(now.month, now.hour) else ""
+        told = season_words(season) + (" (now)" if season.covers(now.month, now.hour) else "")
     return Status(tuple(rankings), tuple(store.pending()), next_run(config.schedule, now), str(store.path), size, told)
 
 
@@ -79,7 +76,7 @@ def _duration(span: timedelta) -> str:
 
 
 def _when(moment: datetime | None, tz: tzinfo | None) -> str:
-    return f"{moment.astimezone(tz):%Y-%m-%d %H:%M %Z}".strip() if moment else "never"
+    return local_time(moment, tz)
 
 
 def format_status(status: Status, tz: tzinfo | None = None) -> str:

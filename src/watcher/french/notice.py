@@ -30,6 +30,22 @@ def render_notice(notice: OpsNotice, *, sender: str, recipients: tuple[str, ...]
             f"The ranking “{notice.ranking}” was checked successfully again, after {notice.failures} failed "
             f"{'check' if notice.failures == 1 else 'checks'} since {when}."
         )
+    elif notice.kind == "warning":
+        subject = f"[watcher] {notice.ranking}: checked, with a warning"
+        body = (
+            f"The ranking “{notice.ranking}” was checked at {when}, but:\n  {notice.error}\n\n"
+            "The check went through and comms alerts are sent as usual; what is warned of may hide a mistake "
+            "(a misspelt school or peer in the config, a page that cannot be read). You get this email once; "
+            "again only if the warning changes. `watcher status` shows it until it clears."
+        )
+    elif notice.kind == "alternating":
+        subject = f"[watcher] {notice.ranking}: the list alternates between versions"
+        body = (
+            f"At {when} the ranking “{notice.ranking}” came back to a version of the list already read in the "
+            f"last days:\n  {notice.error}\n\n"
+            "This is how a stale cache in front of the site shows. The version is recorded, but comms were not "
+            "alerted of the flip; they hear of the next change to a version not seen recently."
+        )
     else:
         subject = f"[watcher] {notice.ranking}: no successful check since {when}"
         body = (

@@ -39,16 +39,11 @@ def _move_text(peer: PeerMove) -> str:
 
 
 def _overtakes(alert: Alert) -> tuple[str, ...]:
-    me_old, me_new = alert.old_row, alert.new_row
-    if me_old is None or me_new is None:
-        return ()
     out = []
     for peer in alert.peers:
-        if peer.old is None or peer.new is None:
-            continue
-        if me_old.rank > peer.old.rank and me_new.rank < peer.new.rank:
+        if peer.overtake == "school-passes":
             out.append(f"{alert.school} passe devant {peer.name}.")
-        elif me_old.rank < peer.old.rank and me_new.rank > peer.new.rank:
+        elif peer.overtake == "peer-passes":
             out.append(f"{peer.name} passe devant {alert.school}.")
     return tuple(out)
 

@@ -10,7 +10,7 @@ from functools import cache
 import jinja2
 
 from watcher.french.prose import prose
-from watcher.french.words import number, ordinal, paris_time, places
+from watcher.french.words import number, of, ordinal, paris_time, places
 from watcher.model import EMAIL_POLICY, Alert, Share
 
 __all__ = ["number", "ordinal", "paris_time", "places", "render_alert"]
@@ -166,13 +166,15 @@ def figures(alert: Alert) -> Figures:
 
 @cache
 def template_env() -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("watcher.french", "templates"),
         autoescape=jinja2.select_autoescape(["html"]),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.globals["of"] = of
+    return env
 
 
 def render_alert(alert: Alert, *, sender: str, recipients: tuple[str, ...], chart: bytes | None = None) -> EmailMessage:

@@ -16,7 +16,7 @@ from watcher.config import SchoolConfig
 from watcher.french.chart import rank_chart_png
 from watcher.french.prose import Prose, prose
 from watcher.french.render import figures, template_env
-from watcher.french.words import number, ordinal, paris_time
+from watcher.french.words import number, of, ordinal, paris_time
 from watcher.model import Alert, IndicatorChange, Row, Snapshot, Standing
 from watcher.news.diff import diff
 from watcher.news.identity import find_school
@@ -95,4 +95,5 @@ def render_report(school: SchoolConfig, sections: Sequence[RankingSection], gene
         number=number,
         ordinal=ordinal,
         paris_time=paris_time,
+        of=of,
     )

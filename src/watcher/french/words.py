@@ -12,12 +12,52 @@ _MONTHS = (
 )  # fmt: skip
 
 
+NNBSP = "\u202f"  # the narrow no-break space French puts before ; : ! ? % and between thousands
+
+
 def number(value: float | None, digits: int = 1) -> str:
-    """12.5 → '12,5'; 45.0 → '45'; None → 'non publié'."""
+    """12.5 → '12,5'; 45.0 → '45'; 41000 → '41 000' (narrow no-break space); None → 'non publié'."""
     if value is None:
         return "non publié"
-    text = f"{value:.{digits}f}".rstrip("0").rstrip(".") if digits else f"{value:.0f}"
-    return text.replace(".", ",").replace("-", "−")
+    text = f"{value:,.{digits}f}".rstrip("0").rstrip(".") if digits else f"{value:,.0f}"
+    return text.replace(",", NNBSP).replace(".", ",").replace("-", "−")
+
+
+def spaced(text: str) -> str:
+    """French spacing: the space before ; : ! ? % made a narrow no-break one, so '15,5 %' never breaks a line."""
+    for mark in ";:!?%":
+        text = text.replace(f" {mark}", f"{NNBSP}{mark}")
+    return text
+
+
+_IN_WORDS = ("zéro", "une", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf")
+
+
+def count(n: int, noun: str) -> str:
+    """How the press writes a count of a feminine noun: 'une place', 'six places', '12 places'."""
+    n = abs(n)
+    amount = _IN_WORDS[n] if n < len(_IN_WORDS) else number(n, 0)
+    return f"{amount} {noun}{'s' if n > 1 else ''}"
+
+
+# Schools whose name is said with an article: (first word, article). Others take none ("d'IMT Mines Alès").
+_ARTICLES = {
+    "école": "l'", "ecole": "l'", "institut": "l'", "université": "l'", "universite": "l'",
+    "espci": "l'", "insa": "l'", "utc": "l'", "epf": "l'", "ensta": "l'", "isae": "l'", "esiee": "l'",
+    "enseeiht": "l'", "ensam": "l'", "eseo": "l'", "efrei": "l'", "ece": "l'", "ens": "l'", "estp": "l'",
+    "cnam": "le ", "cesi": "le ",
+}  # fmt: skip
+_VOWELS = "aeiouyéèêàâîïôûAEIOUYÉÈÊÀÂÎÏÔÛ"  # not h: "de HEC", "de Hautes études"
+
+
+def of(name: str) -> str:
+    """'de' before a school's name, elided or contracted: d'IMT Mines Alès, de l'ESPCI, du CNAM, de Centrale Lyon."""
+    article = _ARTICLES.get(name.split(" ", 1)[0].casefold().strip(",")) if name else None
+    if article == "le ":
+        return f"du {name}"
+    if article == "l'":
+        return f"de l'{name}"
+    return f"d'{name}" if name[:1] in _VOWELS else f"de {name}"
 
 
 def ordinal(rank: int, tied: bool = False) -> str:
@@ -27,6 +67,7 @@ def ordinal(rank: int, tied: bool = False) -> str:
 
 
 def places(n: int) -> str:
+    """'1 place', '6 places' (in figures, for subjects and tables; `count` writes them in words for prose)."""
     return f"{abs(n)} place" + ("s" if abs(n) > 1 else "")
 
 

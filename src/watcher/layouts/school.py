@@ -29,7 +29,7 @@ from bs4 import BeautifulSoup, Tag
 from bs4.filter import SoupStrainer
 
 from watcher.errors import ParseRefused
-from watcher.layouts import french_number
+from watcher.layouts.text import clean, french_number
 from watcher.model import SCORE_SUFFIX, Indicator, SchoolPage, Value, normalize_name
 
 _NOT_GIVEN = {"nc", "n c", "non concerne", "non communique", "non communiquee", "nd", "non disponible", ""}
@@ -88,7 +88,7 @@ def school_page_url(list_url: str, slug: str) -> str:
 
 
 def _text(tag: Tag) -> str:
-    return " ".join(tag.get_text(" ", strip=True).split())
+    return clean(tag.get_text(" ", strip=True))
 
 
 def parse_school_page(

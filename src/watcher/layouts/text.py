@@ -49,11 +49,25 @@ def decode(content: bytes, declared: str | None, url: str) -> str:
         ) from exc
 
 
+_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|[@-Z\\-_])")  # ANSI/VT escape sequences
+
+
+def clean(text: str) -> str:
+    """Scraped text made safe for headers, emails and terminals: spaces collapsed; escape sequences, control and
+    format characters (bidi overrides, zero-width) removed; a literal MIME encoded-word ("=?utf-8?b?…") broken."""
+    text = " ".join(text.split())
+    if not text.isprintable():  # the usual case skips this: ordinary letters, digits, punctuation and spaces
+        text = _ESCAPE.sub("", text)
+        text = "".join(c for c in text if c.isprintable() or c == " ")
+        text = " ".join(text.split())
+    return text.replace("=?", "= ?")
+
+
 def text_of(tag: Tag) -> str:
-    """The element's visible text, spaces collapsed."""
+    """The element's visible text, cleaned (`clean`)."""
     string = tag.string  # a cell holding one text node (the usual case) needs no tree walk
     text = string if type(string) is NavigableString else tag.get_text(" ", strip=True)  # not a comment
-    return " ".join(text.split())
+    return clean(text)
 
 
 def french_number(text: str) -> float | None:

@@ -15,9 +15,18 @@ from watcher.model.alerts import (
     Share,
     Standing,
 )
-from watcher.model.checks import CheckOutcome, Known, NoticeKind, RankingState, Reading
+from watcher.model.checks import CheckOutcome, CheckWarning, Known, NoticeKind, RankingState, Reading
 from watcher.model.events import Entered, Event, GroupChanged, Left, Moved, NewEdition, Renamed, ScoreChanged
-from watcher.model.lists import FetchLog, FetchOutcome, Row, Snapshot, Validators, content_hash, normalize_name
+from watcher.model.lists import (
+    FetchLog,
+    FetchOutcome,
+    HostMemory,
+    Row,
+    Snapshot,
+    Validators,
+    content_hash,
+    normalize_name,
+)
 from watcher.model.school_pages import SCORE_SUFFIX, Indicator, IndicatorChange, SchoolPage, Value, ValueKind
 
 __all__ = [
@@ -26,6 +35,7 @@ __all__ = [
     "Alert",
     "AlertKind",
     "CheckOutcome",
+    "CheckWarning",
     "CriterionDelta",
     "Entered",
     "Event",
@@ -33,6 +43,7 @@ __all__ = [
     "FetchOutcome",
     "GroupChanged",
     "GroupPlace",
+    "HostMemory",
     "Indicator",
     "IndicatorChange",
     "Known",

@@ -74,6 +74,7 @@ class PeerMove:
     old: Row | None
     new: Row | None
     places: int | None = None  # places gained (+) or lost (−); None when it is listed on one side only
+    overtake: Literal["school-passes", "peer-passes"] | None = None  # who passed whom, between the two lists
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from watcher.model.lists import Snapshot, Validators
 from watcher.model.school_pages import SchoolPage
 
 CheckOutcome = Literal["baseline", "changed", "unchanged", "not-modified", "refused", "failed"]
-NoticeKind = Literal["failing", "recovered", "stale"]  # what an operator is told of a ranking
+NoticeKind = Literal["failing", "recovered", "stale", "warning", "alternating"]  # what an operator is told of a ranking
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +26,17 @@ class RankingState:
     last_ok_at: datetime | None = None
     last_change_at: datetime | None = None
     last_error: str | None = None
+    warning: str | None = None  # what the last successful check warned of, for `watcher status`
+    warning_key: str | None = None  # what it was about ("school-missing;peer-missing:…"): ops hear of each once
+    accepted_edition: int | None = None  # an edition far ahead of the last, confirmed by the operator
+
+
+@dataclass(frozen=True, slots=True)
+class CheckWarning:
+    """Something an operator should look at, though the check went through."""
+
+    key: str  # what it is about, the same from one check to the next: "school-missing", "peer-missing:<name>", …
+    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +61,7 @@ class Reading:
     snapshot: Snapshot | None = None
     validators: tuple[Validators, ...] = ()
     school_pages: tuple[SchoolPage, ...] = ()  # the school pages that answered with content this time
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[CheckWarning, ...] = ()
     confirmed_reads: int = 1  # 2 when a second whole read, a moment later, gave the same list
     failure: Literal["refused", "failed"] | None = None
     error: str | None = None

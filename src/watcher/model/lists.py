@@ -132,3 +132,15 @@ class Validators:
     url: str
     etag: str | None
     last_modified: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class HostMemory:
+    """What one host asked of us, kept between checks (the `hosts` table): see `watcher.pages.fetch.Fetcher`."""
+
+    host: str  # the host name, lower case, with ":port" when the URL names one
+    not_before: datetime | None = None  # UTC; no request goes to the host before (Retry-After, backoff)
+    robots: str | None = None  # the robots.txt body as last read (None: none read, or it could not be read)
+    robots_status: int | None = None  # its HTTP status; None with robots_fetched_at set: the host was unreachable
+    robots_fetched_at: datetime | None = None  # UTC
+    crawl_delay: float | None = None  # seconds, from robots.txt for watcher (or *), at most 60

@@ -12,9 +12,10 @@ from datetime import datetime, timedelta
 
 from watcher.config import AlertsConfig, SchoolConfig
 from watcher.layouts.plausible import was_partial
-from watcher.model import Alert, CheckOutcome, Known, RankingState, Reading, Row, SchoolPage, Snapshot
+from watcher.model import Alert, CheckOutcome, CheckWarning, Known, RankingState, Reading, Row, SchoolPage, Snapshot
 from watcher.news.diff import diff
-from watcher.news.identity import find_in_pair, find_school
+from watcher.news.doubts import edition_doubt, flipped_back, leaving
+from watcher.news.identity import find_school
 from watcher.news.indicators import since_last_edition
 from watcher.news.ops import OpsNotice, after_check
 from watcher.news.rules import alerts_for
@@ -41,38 +42,30 @@ class Decision:
         return self.outcome not in ("refused", "failed")
 
 
-def leaving(previous: Snapshot | None, snapshot: Snapshot, school: SchoolConfig) -> tuple[str, ...]:
-    """Who of the school and its peers was in the previous list and is not in this one (only when the school is
-    in either: otherwise no alert tells of it). Such news waits for a second whole read that agrees."""
-    if previous is None or previous.content_hash == snapshot.content_hash or was_partial(previous, snapshot):
-        return ()
-    if find_in_pair(previous, snapshot, school) == (None, None):
-        return ()
-    gone = []
-    for who in (school, *school.peer_configs()):
-        old_row, new_row = find_in_pair(previous, snapshot, who)
-        if old_row is not None and new_row is None:
-            gone.append(old_row.bare_name)
-    return tuple(gone)
-
-
-def _warnings(current: Snapshot, previous: Snapshot | None, school: SchoolConfig, rebased: bool) -> list[str]:
+def _warnings(current: Snapshot, previous: Snapshot | None, school: SchoolConfig, rebased: bool) -> list[CheckWarning]:
     warnings = []
     if find_school(current, school) is None:
         warnings.append(
-            f"{school.name} is not in this list ({current.count} schools read). If it should be, "
-            "check [school] name, or set [school] slug from its page's URL."
+            CheckWarning(
+                "school-missing",
+                f"{school.name} is not in this list ({current.count} schools read). If it should be, "
+                "check [school] name, or set [school] slug from its page's URL.",
+            )
         )
     if rebased and previous is not None:
         warnings.append(
-            f"the last list held {previous.count} schools and this one {current.count}: the last one was not the "
-            "whole list, so this one is the new base and nobody is said to have entered it"
+            CheckWarning(
+                "rebased",
+                f"the last list held {previous.count} schools and this one {current.count}: the last one was not "
+                "the whole list, so this one is the new base and nobody is said to have entered it",
+            )
         )
     if current.count_note:
-        warnings.append(current.count_note + " (one off: accepted)")
-    missing = [p.name for p in school.peer_configs() if find_school(current, p) is None]
-    if missing:
-        warnings.append(f"peer(s) not in this list: {', '.join(missing)}; check the spelling in [school] peers")
+        warnings.append(CheckWarning("count", current.count_note + " (one off: accepted)"))
+    for peer in school.peer_configs():
+        if find_school(current, peer) is None:
+            text = f"peer {peer.name} is not in this list; check its spelling in [school] peers"
+            warnings.append(CheckWarning(f"peer-missing:{peer.name}", text))
     return warnings
 
 
@@ -102,36 +95,47 @@ def _alerts(
 
 def decide(known: Known, reading: Reading, school: SchoolConfig, rules: AlertsConfig, at: datetime) -> Decision:
     """The outcome of one check, its alerts and what to record; a list that cannot be trusted records nothing."""
+    assert known.state is not None
     previous = previous_check(known.snapshots)
     snapshot = reading.snapshot
     outcome: CheckOutcome
     error = reading.error
-    gone = leaving(previous, snapshot, school) if reading.failure is None and snapshot is not None else ()
-    if gone and reading.confirmed_reads < 2:  # never news of a school leaving from one read
-        error = f"{', '.join(gone)} seemed to have left the list, but no second whole read confirmed it"
+    if reading.failure is None and snapshot is not None:
+        gone = leaving(previous, snapshot, school)
+        if gone and reading.confirmed_reads < 2:  # never news of a school leaving from one read
+            error = f"{', '.join(gone)} seemed to have left the list, but no second whole read confirmed it"
+        error = error or edition_doubt(snapshot, known.snapshots, known.state, at)
     if reading.failure is not None or error is not None:
         outcome = reading.failure or "refused"
-        assert known.state is not None
         state, notices = _after(known.state, rules, at, ok=False, changed=False, error=error)
         return Decision(outcome, state, notices, error=error)
     current = snapshot or previous
     assert current is not None  # a 304 is only possible after a first snapshot
     rebased = snapshot is not None and previous is not None and was_partial(previous, snapshot)
-    warnings = [*_warnings(current, previous, school, rebased), *reading.warnings]
-    pages = _new_school_pages(known, reading.school_pages)
+    warnings = (*_warnings(current, previous, school, rebased), *reading.warnings)
     quiet = snapshot is None or (previous is not None and previous.content_hash == snapshot.content_hash)
+    alerts: tuple[Alert, ...] = ()
+    flip = None
     if quiet:
         outcome = "not-modified" if snapshot is None else "unchanged"
         # The same list over other pages (one page became two): kept, so that the next check asks for each page.
-        moved = snapshot if snapshot is not None and previous is not None and snapshot.pages != previous.pages else None
-        record, alerts = moved, tuple[Alert, ...]()
+        record = (
+            snapshot if snapshot is not None and previous is not None and snapshot.pages != previous.pages else None
+        )
     else:
         assert snapshot is not None
         outcome = "baseline" if previous is None else "changed"
         record = snapshot
-        alerts = () if previous is None or rebased else _alerts(known, reading, previous, snapshot, school)
-    assert known.state is not None
-    state, notices = _after(known.state, rules, at, ok=True, changed=outcome in ("baseline", "changed"), error=None)
+        flip = flipped_back(snapshot, previous, known.snapshots, at)
+        if previous is not None and not rebased and flip is None:
+            alerts = _alerts(known, reading, previous, snapshot, school)
+    state, notices = _after(known.state, rules, at, ok=True, changed=not quiet, error=None, warnings=warnings)
+    if flip is not None and previous is not None:
+        text = (
+            f"the list read now is the one first read at {flip.fetched_at:%Y-%m-%d %H:%M} UTC; the one read "
+            f"between, at {previous.fetched_at:%Y-%m-%d %H:%M} UTC, differed"
+        )
+        notices += (OpsNotice("alternating", known.ranking, flip.fetched_at, 0, text, at),)
     return Decision(
         outcome,
         state,
@@ -140,13 +144,20 @@ def decide(known: Known, reading: Reading, school: SchoolConfig, rules: AlertsCo
         shown=previous if quiet else snapshot,
         school_row=find_school(current, school),
         alerts=alerts,
-        school_pages=pages,
-        warning="; ".join(warnings) or None,
+        school_pages=_new_school_pages(known, reading.school_pages),
+        warning="; ".join(w.text for w in warnings) or None,
     )
 
 
 def _after(
-    state: RankingState, rules: AlertsConfig, at: datetime, *, ok: bool, changed: bool, error: str | None
+    state: RankingState,
+    rules: AlertsConfig,
+    at: datetime,
+    *,
+    ok: bool,
+    changed: bool,
+    error: str | None,
+    warnings: tuple[CheckWarning, ...] = (),
 ) -> tuple[RankingState, tuple[OpsNotice, ...]]:
     new, notices = after_check(
         state,
@@ -156,5 +167,6 @@ def _after(
         now=at,
         failures_before_alert=rules.failures_before_alert,
         stale_after=timedelta(days=rules.stale_after_days),
+        warnings=warnings,
     )
     return new, tuple(notices)

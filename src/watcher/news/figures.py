@@ -55,11 +55,23 @@ def peer_move(name: str, old: Row | None, new: Row | None) -> PeerMove:
     return PeerMove(name, old, new, places(old, new))
 
 
+def _overtake(alert: Alert, peer: PeerMove) -> PeerMove:
+    me_old, me_new, old, new = alert.old_row, alert.new_row, peer.old, peer.new
+    if me_old is None or me_new is None or old is None or new is None:
+        return replace(peer, overtake=None)
+    if me_old.rank > old.rank and me_new.rank < new.rank:
+        return replace(peer, overtake="school-passes")
+    if me_old.rank < old.rank and me_new.rank > new.rank:
+        return replace(peer, overtake="peer-passes")
+    return replace(peer, overtake=None)
+
+
 def figure(alert: Alert) -> Alert:
     """The alert with every figure computed from the rows and counts it carries."""
     new = alert.new_row
     return replace(
         alert,
+        peers=tuple(_overtake(alert, p) for p in alert.peers),
         places=places(alert.old_row, new),
         share=share_above(new.rank, alert.new_count) if new is not None else None,
         criteria=criteria_deltas(alert.old_row, new),

@@ -7,10 +7,11 @@ recovers, not one per check; a ranking with no successful check for D days gets 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from watcher.model import NoticeKind, RankingState
+from watcher.model import CheckWarning, NoticeKind, RankingState
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,19 +38,30 @@ def after_check(
     now: datetime,
     failures_before_alert: int,
     stale_after: timedelta,
+    warnings: Sequence[CheckWarning] = (),
 ) -> tuple[RankingState, list[OpsNotice]]:
-    """The ranking's state after one check, and the notices that check calls for."""
+    """The ranking's state after one check, and the notices that check calls for.
+
+    A warning is told once: again only when what it is about changes (its key), not at every check.
+    """
     notices: list[OpsNotice] = []
     if ok:
         if state.failing_alerted or state.stale_alerted:
             since = state.failing_since or now
             notices.append(OpsNotice("recovered", state.ranking, since, state.failures, None, now))
+        key = ";".join(sorted({w.key for w in warnings})) or None
+        text = "; ".join(w.text for w in warnings) or None
+        if key is not None and key != state.warning_key:
+            notices.append(OpsNotice("warning", state.ranking, now, 0, text, now))
         return (
             RankingState(
                 ranking=state.ranking,
                 last_check_at=now,
                 last_ok_at=now,
                 last_change_at=now if changed else state.last_change_at,
+                warning=text,
+                warning_key=key,
+                accepted_edition=state.accepted_edition,
             ),
             notices,
         )

@@ -52,3 +52,19 @@ def school_history(snapshots: Sequence[Snapshot], school: SchoolConfig) -> list[
             Standing(edition, row, snapshot.count, snapshot.fetched_at, snapshot.url, snapshot.origin == "import")
         )
     return standings[::-1]
+
+
+def renames(configured: Sequence[tuple[str, str]], stored: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(old name, new name) for each configured ranking with no history whose URL is that of exactly one stored
+    ranking no longer configured: a ranking renamed in the config keeps its history, and its next check is not a
+    baseline. `configured` and `stored` are (name, URL) pairs; a stored ranking may appear under several URLs."""
+    names = {name for name, _ in configured}
+    kept = {name for name, _ in stored}
+    out = []
+    for name, url in configured:
+        if name in kept:
+            continue
+        orphans = sorted({old for old, old_url in stored if old_url == url and old not in names})
+        if len(orphans) == 1:
+            out.append((orphans[0], name))
+    return out

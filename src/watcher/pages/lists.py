@@ -33,7 +33,7 @@ def read_list(
                 url=first.url,
             )
         try:
-            page = fetcher.get(url, browser=browser)
+            page = fetcher.get(url, browser=browser, within=first.url)  # a link, so on the list's host only
         except FetchError as exc:
             raise FetchError(
                 f"page {len(pages) + 1} of the list could not be fetched, so the list was not read whole "

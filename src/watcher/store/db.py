@@ -11,6 +11,7 @@ import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -29,6 +30,7 @@ from watcher.model import (
     Validators,
     Value,
 )
+from watcher.news.series import renames
 from watcher.store.outbox import OutboxTable
 from watcher.store.records import row_from, snapshot_from, state_from, state_record
 from watcher.store.schema import MIGRATIONS
@@ -270,3 +272,44 @@ class Store(OutboxTable):
             }
             for position, r in enumerate(snapshot.rows)
         )
+
+    # Corrections by the operator
+
+    def adopt_renamed(self, configured: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+        """Give a ranking renamed in the config (same URL) the history kept under its old name; say which."""
+        stored = [(r[0], r[1]) for r in self.db.execute("select distinct ranking, url from snapshots")]
+        found = renames(configured, stored)
+        with self._writing("a renamed ranking"):
+            for old, new in found:
+                for table in ("snapshots", "outbox", "ranking_state", "fetches"):
+                    self.db.execute(f"update {table} set ranking = ? where ranking = ?", [new, old])
+        return found
+
+    def forget(self, ranking: str, edition: int, *, dry_run: bool = False) -> list[Snapshot]:
+        """Remove the snapshots of one edition of a ranking (a list recorded by mistake), and the comms alerts not
+        yet sent since the first of them; with `dry_run`, only say which snapshots would go."""
+        with self._reading(f"the snapshots of {ranking!r}"):
+            ids = [
+                (r["id"], r["fetched_at"])
+                for r in self.db.table("snapshots").rows_where("ranking = ? and edition = ?", [ranking, edition])
+            ]
+            doomed = [s for s in self._snapshots(ranking) if s.edition == edition]
+        if dry_run or not ids:
+            return doomed
+        first = min(at for _, at in ids)
+        with self._writing(f"the removal of edition {edition} of {ranking!r}"):
+            for snapshot_id, _ in ids:
+                self.db.execute("delete from rows where snapshot_id = ?", [snapshot_id])
+                self.db.execute("delete from snapshots where id = ?", [snapshot_id])
+            self.db.execute(
+                "update outbox set status = 'cancelled' where ranking = ? and kind = 'comms' and status = 'pending' "
+                "and created_at >= ?",
+                [ranking, first],
+            )
+        return doomed
+
+    def accept_edition(self, ranking: str, edition: int) -> None:
+        """Let the next check take an edition that looked too far ahead to be believed."""
+        with self._writing(f"the edition accepted for {ranking!r}"):
+            state = replace(self._state(ranking), accepted_edition=edition)
+            self.db.table("ranking_state").upsert(state_record(state), pk="ranking")

@@ -11,7 +11,7 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from watcher.errors import Busy
+from watcher.errors import Busy, StoreError
 
 __all__ = ["Busy", "FileLock", "check_lock", "daemon_lock"]
 
@@ -24,7 +24,13 @@ class FileLock:
         self._fd: int | None = None
 
     def acquire(self) -> FileLock:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise StoreError(
+                f"Cannot take the lock {self.path}: {exc.strerror}. It may have been left by another user (root?): "
+                "when no watcher is running, delete it or give it to the user that runs watcher."
+            ) from exc
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -49,9 +55,17 @@ class FileLock:
         self.release()
 
 
+def _beside(database: Path, suffix: str) -> Path:
+    # The database file itself, whatever path (a symlink, a relative path) reaches it: one lock per database.
+    real = database.resolve()
+    return real.with_name(real.name + suffix)
+
+
 def daemon_lock(database: Path) -> FileLock:
-    return FileLock(database.with_name(database.name + ".daemon.lock"), "A watcher daemon")
+    """The lock held by the one daemon of this database."""
+    return FileLock(_beside(database, ".daemon.lock"), "A watcher daemon")
 
 
 def check_lock(database: Path) -> FileLock:
-    return FileLock(database.with_name(database.name + ".check.lock"), "A check")
+    """The lock held by a check of this database, daemon or one-shot."""
+    return FileLock(_beside(database, ".check.lock"), "A check")

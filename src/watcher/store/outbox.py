@@ -5,7 +5,8 @@ A mixin of `Store`: the same connection and transactions, its own file.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +28,7 @@ class OutboxItem:
     attempts: int
     last_error: str | None
     message: EmailMessage
+    retry_to: tuple[str, ...] | None = None  # the recipients the server refused last time; None: every recipient
 
 
 class OutboxTable:
@@ -50,6 +52,7 @@ class OutboxTable:
                 attempts=r["attempts"],
                 last_error=r["last_error"],
                 message=message_from_bytes(r["message"], policy=EMAIL_POLICY),
+                retry_to=tuple(json.loads(r["retry_to"])) if r["retry_to"] is not None else None,
             )
             for r in self.db.table("outbox").rows_where(where, params, order_by="created_at, message_id")
         ]
@@ -71,10 +74,21 @@ class OutboxTable:
         )
 
     def mark_sent(self, message_id: str, at: datetime) -> None:
+        """The server accepted the email for every recipient still to deliver to: it leaves the outbox for good."""
         with self._writing("a sent alert"):
             self.db.execute(
-                "update outbox set status = 'sent', sent_at = ?, attempts = attempts + 1 where message_id = ?",
+                "update outbox set status = 'sent', sent_at = ?, attempts = attempts + 1, retry_to = null "
+                "where message_id = ?",
                 [at.isoformat(), message_id],
+            )
+
+    def mark_partly_sent(self, message_id: str, refused: Sequence[str], error: str, retry_at: datetime) -> None:
+        """The server accepted the email for some recipients only: it stays pending for the `refused` ones alone."""
+        with self._writing("a partly sent alert"):
+            self.db.execute(
+                "update outbox set attempts = attempts + 1, last_error = ?, next_attempt_at = ?, retry_to = ? "
+                "where message_id = ?",
+                [error, iso(retry_at), json.dumps(list(refused)), message_id],
             )
 
     def mark_failed(self, message_id: str, error: str, retry_at: datetime | None = None) -> None:

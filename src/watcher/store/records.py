@@ -60,6 +60,9 @@ def state_from(r: dict[str, Any]) -> RankingState:
         last_ok_at=_time(r["last_ok_at"]),
         last_change_at=_time(r["last_change_at"]),
         last_error=r["last_error"],
+        warning=r["warning"],
+        warning_key=r["warning_key"],
+        accepted_edition=r["accepted_edition"],
     )
 
 
@@ -74,4 +77,7 @@ def state_record(state: RankingState) -> dict[str, Any]:
         "last_ok_at": iso(state.last_ok_at),
         "last_change_at": iso(state.last_change_at),
         "last_error": state.last_error,
+        "warning": state.warning,
+        "warning_key": state.warning_key,
+        "accepted_edition": state.accepted_edition,
     }

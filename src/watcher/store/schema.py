@@ -163,4 +163,12 @@ def _v7(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7)
+def _v8(db: sqlite_utils.Database) -> None:
+    # Warnings are told to ops once each; an edition far ahead of the last waits for the operator's word.
+    state = db.table("ranking_state")
+    state.add_column("warning", str)
+    state.add_column("warning_key", str)
+    state.add_column("accepted_edition", int)
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8)

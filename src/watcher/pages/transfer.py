@@ -1,0 +1,156 @@
+"""One HTTP exchange, bounded: a deadline over the whole of it, and a cap on the body as decoded.
+
+httpx bounds each read of the network, not the whole: a server that sends one byte a second never trips its
+timeout. `Deadline` closes the connection when the exchange's time is up, whatever phase it is in.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import zlib
+from typing import Any
+
+import httpx
+
+from watcher.errors import FetchError
+
+# The encodings asked for: both decoded here, with a bound on what one network read may expand to.
+ACCEPT_ENCODING = "gzip, deflate"
+REDIRECTS = (301, 302, 303, 307, 308)
+
+
+class Deadline:
+    """Shuts the exchange's socket down after `seconds`; `expired` says whether it did.
+
+    The socket is taken from httpcore's `trace` extension when the connection is made, so the client must not
+    reuse connections (a reused one is never "made", and could not be cut).
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self._over = False
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+        with self._lock:
+            self._over = True
+            for sock in self._sockets:
+                sock.close()
+            self._sockets.clear()
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        """httpcore's trace hook: keeps a handle on each connection made, to cut it when time is up."""
+        if not event.endswith("connect_tcp.complete"):
+            return
+        stream = info.get("return_value")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if not isinstance(sock, socket.socket):
+            return
+        with self._lock:
+            # A duplicate stays valid when TLS takes the original over; shutting it down ends both.
+            handle = sock.dup()
+            self._sockets.append(handle)
+            if self.expired:
+                _cut(handle)
+
+    def _expire(self) -> None:
+        with self._lock:
+            if self._over:
+                return
+            self.expired = True
+            for sock in self._sockets:
+                _cut(sock)
+
+
+def _cut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # already closed by the other side: nothing left to cut
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+def read_body(response: httpx.Response, *, cap: int, url: str) -> bytes:
+    """The body, decoded; `FetchError` past `cap` bytes (declared or decoded) or for an encoding not asked for."""
+    declared = response.headers.get("Content-Length", "").strip()
+    if declared.isdecimal() and int(declared) > cap:  # not isdigit(): int("²") would raise
+        raise FetchError(too_big(url, cap, int(declared)), url=url)
+    encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding not in ("", "identity", "gzip", "x-gzip", "deflate"):
+        raise FetchError(
+            f"{url} was sent with Content-Encoding {encoding!r}, which watcher did not ask for "
+            f"(it asks for {ACCEPT_ENCODING}); it was not read. The site's server is misconfigured: "
+            "the next check will try again.",
+            url=url,
+        )
+    chunks: list[bytes] = []
+    size = 0
+    decoder: Any = None
+    for raw in response.iter_raw():
+        if encoding in ("", "identity"):
+            data = [raw]
+        else:
+            if decoder is None:
+                decoder = zlib.decompressobj(_window(encoding, raw))
+            data = _inflate(decoder, raw, cap - size + 1, url)
+        for piece in data:
+            size += len(piece)
+            if size > cap:
+                raise FetchError(too_big(url, cap, size), url=url)
+            chunks.append(piece)
+    return b"".join(chunks)
+
+
+def _window(encoding: str, first: bytes) -> int:
+    if encoding != "deflate":
+        return 16 + zlib.MAX_WBITS  # gzip
+    # "deflate" is zlib-wrapped by the standard, raw by some servers; a zlib header tells which.
+    zlib_wrapped = len(first) >= 2 and first[0] & 0x0F == 8 and (first[0] << 8 | first[1]) % 31 == 0
+    return zlib.MAX_WBITS if zlib_wrapped else -zlib.MAX_WBITS
+
+
+def _inflate(decoder: Any, raw: bytes, room: int, url: str) -> list[bytes]:
+    # max_length bounds what one read expands to: a gzip bomb stops at the cap, not in memory.
+    out: list[bytes] = []
+    try:
+        piece = decoder.decompress(raw, room)
+        out.append(piece)
+        while decoder.unconsumed_tail and (room := room - len(piece)) > 0:
+            piece = decoder.decompress(decoder.unconsumed_tail, room)
+            out.append(piece)
+    except zlib.error as exc:
+        raise FetchError(
+            f"{url} sent a compressed body that cannot be decompressed ({exc}); the next check will try again.",
+            url=url,
+        ) from exc
+    return out
+
+
+def too_big(url: str, cap: int, size: int) -> str:
+    return (
+        f"{url} is larger than fetch.max_bytes ({cap:,} bytes; at least {size:,} received), so it was not read. "
+        "Raise fetch.max_bytes if the page really is that big."
+    )
+
+
+def conditional(headers: dict[str, str]) -> bool:
+    """Whether a request carried validators, so that a 304 answers it."""
+    return "If-None-Match" in headers or "If-Modified-Since" in headers
+
+
+def status_error(response: httpx.Response, headers: dict[str, str]) -> str | None:
+    """What the fetch log says went wrong with an answer, or None for a page, a 304 asked for, a redirect."""
+    status = response.status_code
+    if 200 <= status < 300 or (status == 304 and conditional(headers)):
+        return None
+    if status in REDIRECTS and "Location" in response.headers:
+        return None
+    return f"{status} {response.reason_phrase}" + (" to a request without validators" if status == 304 else "")
