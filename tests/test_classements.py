@@ -274,3 +274,31 @@ def test_a_school_leaving_on_one_read_only_is_not_told(
     assert smtp.inbox.messages == [] and db(config)["snapshots"].count == 1
     assert run(config, "check") == 0  # read again: the school is there, and its move is told
     assert smtp.inbox.messages[0]["Subject"].startswith("IMT Mines Alès : 15e")
+
+
+def test_a_layout_change_emails_ops_a_layout_that_pasted_into_the_config_reads_the_list(
+    config: Path, site: Site, smtp: SmtpServer, httpserver: HTTPServer, capsys
+) -> None:
+    from .test_infer import unknown_markup
+
+    assert run(config, "check") == 0  # 2025, the baseline: the known list
+    site.classements(2026, httpserver.url_for("/"))
+    for path in [p for p in site.pages if p.startswith(CLASSEMENTS_PATH)]:
+        site.pages[path] = unknown_markup(site.pages[path].decode("utf-8")).encode("utf-8")
+    assert run(config, "check") == 1  # no layout fits: refused, nothing recorded, comms hear nothing
+    assert "no known layout fits this page" in capsys.readouterr().err
+    (notice,) = smtp.inbox.messages
+    assert notice["Subject"] == f"[watcher] {RANKING}: the site's layout changed, a new layout is proposed"
+    body = notice.get_content()
+    assert ("IMT Mines Alès" in body and "170 schools read" not in body) or "schools read" in body
+    table = body[body.index("[[layouts]]") :]
+    print(table)
+    assert run(config, "check") == 1
+    assert len(smtp.inbox.messages) == 1  # the same proposal is not sent twice
+    config.write_text(config.read_text(encoding="utf-8") + "\n" + table, encoding="utf-8")  # the operator's paste
+    assert run(config, "check") == 0
+    (alert,) = [m for m in smtp.inbox.messages[1:] if m["X-Watcher-Kind"] != "ops"]
+    assert alert["Subject"].startswith("IMT Mines Alès : 15e")
+    with sqlite_utils.Database(config.parent / "watcher.db") as database:
+        (latest,) = database.execute("select school_count, layout from snapshots order by id desc limit 1").fetchall()
+    assert latest[0] == 174 and latest[1].startswith("inferred-")  # the 174 schools the built-in layout reads

@@ -20,7 +20,7 @@ import sqlite_utils
 
 from watcher.store.lock import check_lock
 
-from .conftest import LIST_PATH, Site, SmtpServer, fixture
+from .conftest import LIST_PATH, RANKING, Site, SmtpServer, fixture
 
 FAST = """[schedule]
 every = "1s"
@@ -336,3 +336,14 @@ def test_the_service_recipe_gives_test_email_the_services_secrets() -> None:
     assert "sudo -u" not in test_email
     # One variable per line: systemd reads an environment file line by line.
     assert re.search(r"WATCHER_SMTP_USERNAME=\S*\s+WATCHER_SMTP_PASSWORD=", recipe) is None
+
+
+def test_a_warning_under_the_daemon_is_logged_and_told_to_ops_once(
+    site: Site, smtp: SmtpServer, write_config, daemons
+) -> None:
+    site.edition(2020)
+    config = write_config(smtp.port, extra=FAST, school="IMT Mines Alais", ops_to="ops@example.org")  # misspelt
+    d = daemons(config).start()
+    wait_for(lambda: len(log_lines(d, "warning: IMT Mines Alais is not in this list")) >= 2, what="two checks")
+    assert [m["Subject"] for m in smtp.inbox.messages] == [f"[watcher] {RANKING}: checked, with a warning"]
+    assert d.stop() == 0

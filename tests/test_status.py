@@ -246,3 +246,21 @@ def test_the_next_check_of_an_interval_is_counted_from_midnight(
     # 0, 6, 12 and 18 h, counted in real hours (so 7, 13 and 19 h CEST on the day clocks go forward).
     grid = [t for k in range(5) if (t := (midnight.astimezone(UTC) + timedelta(hours=6 * k))) < next_midnight]
     assert next_check(out) == min(t for t in [*grid, next_midnight] if t > before)
+
+
+def test_the_school_missing_from_the_list_exits_1_and_a_peer_missing_is_shown(
+    site: Site, smtp: SmtpServer, write_config, capsys
+) -> None:
+    site.edition(2020)
+    config = write_config(smtp.port, school="IMT Mines Alais")  # misspelt: never found
+    config.write_text(
+        config.read_text(encoding="utf-8").replace(
+            'name = "IMT Mines Alais"', 'name = "IMT Mines Alais"\npeers = ["Mines Sant-Etienne"]'
+        ),
+        encoding="utf-8",
+    )
+    assert run(config, "check") == 0
+    code, out = status(config, capsys)
+    assert code == 1
+    assert "NEEDS ATTENTION: IMT Mines Alais is not in the last list read" in out
+    assert "warning:" in out and "Mines Sant-Etienne" in out

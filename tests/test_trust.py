@@ -251,3 +251,51 @@ def test_a_typo_in_the_edition_waits_for_accept_edition_and_forget_undoes_it(
     assert main(["--config", str(config), "forget", RANKING, "2031"]) == 0
     with Store.open(load_config(config).database) as store:
         assert [s.edition for s in store.snapshots(RANKING)] == [2020]
+
+
+def test_a_retry_after_told_to_one_check_is_honoured_by_the_next_process(config: Path, site: Site, capsys) -> None:
+    site.statuses[LIST_PATH] = [(503, {"Retry-After": "7200"})] * 10
+    assert main(["--config", str(config), "check"]) == 1
+    asked = len([r for r in site.requests if r.path == LIST_PATH])
+    assert asked >= 1
+    with Store.open(load_config(config).database) as store:
+        (host,) = [h for h in store.hosts() if h.not_before is not None]
+    assert host.not_before is not None and host.not_before > datetime.now(UTC) + timedelta(minutes=90)
+    capsys.readouterr()
+    assert main(["--config", str(config), "check"]) == 1  # a new Fetcher, in a new run: the host is left alone
+    assert len([r for r in site.requests if r.path == LIST_PATH]) == asked
+    assert "again" in capsys.readouterr().err
+
+
+def test_a_check_past_its_deadline_is_abandoned_and_counted_while_the_others_go_on(
+    site: Site, smtp: SmtpServer, write_config, capsys
+) -> None:
+    import socket
+    import threading
+
+    tarpit = socket.create_server(("127.0.0.1", 0))  # accepts, reads, never answers
+    held: list[socket.socket] = []
+    threading.Thread(target=lambda: held.append(tarpit.accept()[0]), daemon=True).start()
+    site.edition(2020)
+    slow = f"http://127.0.0.1:{tarpit.getsockname()[1]}/classement.html"
+    config = write_config(smtp.port, extra=f'[[rankings]]\nname = "Slow"\nurl = "{slow}"\n')
+    fetch = "[fetch]\ncheck_deadline_seconds = 1\nrespect_robots_txt = false\n"  # the tarpit has no robots.txt
+    text = config.read_text(encoding="utf-8").replace("[fetch]\n", fetch)
+    config.write_text(text, encoding="utf-8")
+    try:
+        assert main(["--config", str(config), "check"]) == 1
+    finally:
+        tarpit.close()
+    out = capsys.readouterr()
+    assert f"{RANKING}: baseline" in out.out and "Slow: failed" in out.out
+    assert "ran past its deadline of 1 s (fetch.check_deadline_seconds)" in out.err
+    with Store.open(load_config(config).database) as store:
+        assert store.state("Slow").failures == 1
+
+
+def test_a_rank_cell_nested_thousands_deep_is_read_or_refused_never_a_crash() -> None:
+    page = fixture("palmares-general-2020.html")
+    start = page.index(b">", page.index(b'<td class="c-pmd-table__rank')) + 1
+    deep = page[:start] + b"<span>" * 5000 + page[start : start + 1] + b"</span>" * 5000 + page[start + 1 :]
+    read = parse_list_page(deep, "https://www.letudiant.fr" + LIST_PATH)
+    assert read.rows[0].rank == 1 and len(read.rows) == 167

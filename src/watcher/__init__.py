@@ -67,7 +67,7 @@ def run_once(config: Config) -> RunResult:
 
     with (
         check_lock(config.database),
-        Fetcher(config.fetch, config.contact) as fetcher,
         Store.open(config.database) as db,
+        Fetcher(config.fetch, config.contact, db.hosts()) as fetcher,  # Retry-After and robots.txt, as last told
     ):
         return run_check(config, store=db, fetcher=fetcher, mailer=SmtpMailer.from_env(config.email))

@@ -17,11 +17,13 @@ from datetime import UTC, date, datetime
 from email.message import EmailMessage
 
 from watcher.config import Config, RankingConfig
-from watcher.errors import FetchError, ParseRefused, WatcherError
+from watcher.errors import FetchError, NoLayoutFits, ParseRefused, WatcherError
 from watcher.french.chart import rank_chart_png
 from watcher.french.notice import render_notice
 from watcher.french.render import render_alert
 from watcher.layouts import assemble
+from watcher.layouts.infer import ListCopy, propose
+from watcher.layouts.infer import render as render_proposal
 from watcher.layouts.plausible import check_against, min_rows
 from watcher.layouts.school import parse_school_page, school_page_url
 from watcher.mail import Mailer
@@ -33,7 +35,8 @@ from watcher.news.ops import OpsNotice
 from watcher.news.series import previous_check
 from watcher.outbox import Delivery, deliver_pending
 from watcher.pages.fetch import Fetcher
-from watcher.pages.lists import first_page, read_list
+from watcher.pages.hosts import redacted
+from watcher.pages.lists import first_page, numbered_pages, read_list
 from watcher.store import Store
 
 Clock = Callable[[], datetime]
@@ -91,7 +94,7 @@ def _read_whole(
     )
     snapshot = assemble(parsed, ranking=ranking.name, fetched_at=at, min_rows=min_rows(previous))
     if previous is not None:
-        check_against(previous, snapshot, ranking.url)
+        check_against(previous, snapshot, redacted(ranking.url))
     return snapshot, tuple(p.validators for p in pages)
 
 
@@ -107,13 +110,13 @@ def _confirm(ranking: RankingConfig, config: Config, known: Known, fetcher: Fetc
         raise ParseRefused(
             f"{who} seemed to have left the list, but the second read that must confirm it failed, so nothing "
             f"was recorded and the next check reads the list again: {exc}",
-            url=ranking.url,
+            url=redacted(ranking.url),
         ) from exc
     if again is None or again.content_hash != snapshot.content_hash:
         raise ParseRefused(
             f"{who} seemed to have left the list, but a second whole read a moment later gave another list, so "
             "nothing was recorded and the next check reads the list again",
-            url=ranking.url,
+            url=redacted(ranking.url),
         )
     return 2
 
@@ -132,7 +135,8 @@ def _school_pages(
         url = row.link or school_page_url(ranking.url, str(row.slug))
         seen = any(p.slug == row.page_key for p in known.school_pages)
         try:
-            page = fetcher.get(url, None if browser or not seen else known.validators.get(url), browser=browser)
+            remembered = None if browser or not seen else known.validators.get(redacted(url))
+            page = fetcher.get(url, remembered, browser=browser, within=ranking.url)
             if page.not_modified:
                 continue
             parsed = parse_school_page(
@@ -147,12 +151,34 @@ def _school_pages(
     return read, validators, warnings
 
 
+def _propose(ranking: RankingConfig, config: Config, known: Known, fetcher: Fetcher, at: datetime) -> str | None:
+    """When no layout fits: a layout inferred from the last whole list and checked on the list's pages, as the
+    text ops receive; None when there is no last list or nothing whole and plausible can be inferred."""
+    previous = previous_check(known.snapshots)
+    if previous is None:
+        return None
+    try:
+        first = fetcher.get(ranking.url, browser=config.uses_browser(ranking))
+        pages = [ListCopy(first.content, first.url, first.encoding)]
+        # The other pages of the list, by their numbered links (the layout that would find them is what is sought).
+        for url in numbered_pages(first.content, first.url, first.encoding, config.fetch.max_pages):
+            page = fetcher.get(url, browser=config.uses_browser(ranking), within=ranking.url)
+            pages.append(ListCopy(page.content, page.url, page.encoding))
+        taken = [layout.name for layout in config.site_layouts]
+        return render_proposal(propose(pages, previous, config.school.name, taken=taken, at=at))
+    except (FetchError, ParseRefused) as exc:  # no proposal: the refusal itself reaches ops as a failing check
+        log.warning("no layout could be proposed for %s: %s", ranking.name, exc)
+        return None
+
+
 def observe(ranking: RankingConfig, config: Config, known: Known, fetcher: Fetcher, at: datetime) -> Reading:
     """Everything the network says of one ranking now: the list read whole (confirmed when someone leaves it) and
     the school pages; a list that cannot be read whole is a failure, never a shorter list."""
     try:
         snapshot, validators = _read_whole(ranking, config, known, fetcher, at)
         confirmed = _confirm(ranking, config, known, fetcher, snapshot) if snapshot is not None else 1
+    except NoLayoutFits as exc:
+        return Reading(failure="refused", error=str(exc), proposal=_propose(ranking, config, known, fetcher, at))
     except ParseRefused as exc:
         return Reading(failure="refused", error=str(exc))
     except FetchError as exc:
@@ -171,7 +197,8 @@ def check_ranking(
     at = now()
     known = store.known(ranking.name)
     try:
-        reading = observe(ranking, config, known, fetcher, at)
+        with fetcher.time_limit(config.fetch.check_deadline_seconds):
+            reading = observe(ranking, config, known, fetcher, at)
         decision = decide(known, reading, config.school, config.alerts, at)
         messages = tuple(
             render_alert(a, sender=config.email.from_, recipients=config.email.to, chart=rank_chart_png(a.series))
@@ -194,6 +221,7 @@ def check_ranking(
         ops_alerts=notices,
         state=decision.state,
         school_pages=decision.school_pages,
+        hosts=fetcher.hosts(),
     )
     return CheckResult(
         ranking.name,

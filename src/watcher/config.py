@@ -206,6 +206,8 @@ class FetchConfig(_Section):
     # Every duration is finite and bounded, so a typo (inf, nan, 1e9) cannot make a check hang for ever.
     contact: EmailAddress | None = None  # defaults to email.from
     timeout_seconds: Annotated[float, Field(gt=0, le=600, allow_inf_nan=False)] = 30.0  # one request, whole body
+    # One check of one ranking, all its pages and retries: past it the check is abandoned and counted as failed.
+    check_deadline_seconds: Annotated[float, Field(gt=0, le=7200, allow_inf_nan=False)] = 900.0
     delay_seconds: Annotated[float, Field(ge=0, le=60, allow_inf_nan=False)] = 2.0  # between two requests to one host
     max_bytes: Annotated[int, Field(gt=0, le=1_000_000_000)] = 10_000_000
     attempts: Annotated[int, Field(ge=1, le=20)] = 4

@@ -74,13 +74,15 @@ class Daemon:
     def __init__(self, config: Config) -> None:
         from watcher.mail import SmtpMailer
         from watcher.pages.fetch import Fetcher
+        from watcher.store.db import Store
 
         self.config = config
         self.tz = ZoneInfo(config.schedule.timezone)
         self.stop = threading.Event()
         self.idle = threading.Event()
         self.idle.set()
-        self.fetcher = Fetcher(config.fetch, config.contact)
+        with Store.open(config.database) as store:  # what each host asked of us before this daemon started
+            self.fetcher = Fetcher(config.fetch, config.contact, store.hosts())
         self.mailer = LoggedMailer(SmtpMailer.from_env(config.email))
 
     def _now(self) -> datetime:
@@ -96,23 +98,21 @@ class Daemon:
         self.idle.clear()
         started = self._now()
         try:
-            with check_lock(self.config.database):
-                store = Store.open(self.config.database)
-                try:
-                    result = run_check(
-                        self.config,
-                        store=store,
-                        fetcher=self.fetcher,
-                        mailer=self.mailer,
-                        due_only=True,
-                        should_stop=self.stop.is_set,
-                    )
-                    self._log_mail_trouble(store)
-                finally:
-                    store.close()
+            with check_lock(self.config.database), Store.open(self.config.database) as store:
+                result = run_check(
+                    self.config,
+                    store=store,
+                    fetcher=self.fetcher,
+                    mailer=self.mailer,
+                    due_only=True,
+                    should_stop=self.stop.is_set,
+                )
+                self._log_mail_trouble(store)
             for c in result.checks:
                 level = logging.INFO if c.ok else logging.WARNING
                 log.log(level, "check (%s) %s: %s%s", reason, c.ranking, c.outcome, f": {c.error}" if c.error else "")
+                if c.warning:  # the check went through, but something may hide a mistake (ops are emailed once)
+                    log.warning("check (%s) %s: warning: %s", reason, c.ranking, c.warning)
             for _, reason_failed in result.delivery.failed:
                 log.warning("mail not sent (retried later): %s", reason_failed)
         except Busy as exc:
@@ -259,7 +259,6 @@ def run_daemon(config: Config) -> int:
     if not logging.getLogger().isEnabledFor(logging.DEBUG):  # -vv shows everything
         # APScheduler's own warning for a skipped run is replaced by ours, which says which check and why.
         logging.getLogger("apscheduler").setLevel(logging.ERROR)
-        logging.getLogger("stamina").setLevel(logging.ERROR)  # retries are in the fetch log, with their URL
     try:
         lock = daemon_lock(config.database).acquire()
     except Busy as exc:

@@ -8,6 +8,7 @@ The tree::
     ├── FetchError           a page could not be fetched (network, HTTP status, robots.txt, size cap, deadline)
     │   └── Postponed            the host asked to be left alone until a given time: nothing was asked of it
     ├── ParseRefused         a page was fetched but the sanity gate refused what it read
+    │   ├── NoLayoutFits         no layout fits a page: the site has probably changed its markup
     │   └── InferenceRefused     no layout is proposed for pages no layout reads: what was tried, how far it got
     ├── StoreError           the database could not be opened or written
     ├── MailError            an email could not be handed to the SMTP server
@@ -64,6 +65,10 @@ class ParseRefused(WatcherError):
         super().__init__(f"{message} (page: {url})" if url else message)
         self.url = url
         self.reason = message
+
+
+class NoLayoutFits(ParseRefused):
+    """No layout, built-in or from the config, fits a page: the site has probably changed its markup."""
 
 
 class InferenceRefused(ParseRefused):

@@ -51,6 +51,8 @@ def gather(config: Config, store: Store, now: datetime) -> Status:
             attention = f"last {state.failures} check(s) failed"
         elif state.last_ok_at and now - state.last_ok_at > stale:
             attention = f"no successful check for {_duration(now - state.last_ok_at)}"
+        elif state.warning_key and "school-missing" in state.warning_key.split(";"):
+            attention = f"{config.school.name} is not in the last list read"
         rankings.append(
             RankingStatus(
                 ranking.name,
@@ -93,6 +95,8 @@ def format_status(status: Status, tz: tzinfo | None = None) -> str:
         lines.append(f"  last change:  {_when(s.last_change_at, tz)}")
         if s.failures:
             lines.append(f"  last error:   {s.last_error}")
+        if s.warning:
+            lines.append(f"  warning:      {s.warning}")
     lines.append(f"Next scheduled check (under `watcher daemon`): {_when(status.next_run, tz)}")
     if status.season:
         lines.append(f"  and in the busy season: {status.season}")

@@ -38,6 +38,17 @@ def render_notice(notice: OpsNotice, *, sender: str, recipients: tuple[str, ...]
             "(a misspelt school or peer in the config, a page that cannot be read). You get this email once; "
             "again only if the warning changes. `watcher status` shows it until it clears."
         )
+    elif notice.kind == "layout":
+        subject = f"[watcher] {notice.ranking}: the site's layout changed, a new layout is proposed"
+        body = (
+            f"At {when} no layout could read the ranking “{notice.ranking}”: L'Étudiant has probably changed the "
+            "markup of its pages. Nothing was recorded and comms were not alerted.\n\n"
+            "watcher looked in the pages for the schools of the last list it read and inferred how to read them. "
+            "What follows says what that layout reads; if it looks right, copy the table that ends this email to "
+            "the end of your config file (config.toml), as it is: the next check uses it. Until then this ranking "
+            "fails at each check, and you get this email again only if the proposal changes.\n\n"
+            f"{notice.error}"
+        )
     elif notice.kind == "alternating":
         subject = f"[watcher] {notice.ranking}: the list alternates between versions"
         body = (

@@ -14,7 +14,7 @@ from urllib.parse import urljoin, urlsplit
 import soupsieve
 from bs4 import BeautifulSoup, Tag
 
-from watcher.errors import ParseRefused
+from watcher.errors import NoLayoutFits, ParseRefused
 from watcher.layouts.find import Page
 from watcher.layouts.spec import Layout, builtin_layouts
 from watcher.layouts.table import ROW_FIELDS, Columns, columns, expand, own_cells
@@ -276,7 +276,7 @@ def parse_list_page(
                 raise  # the one layout of this page says what is wrong with it
             reasons.append(f"{candidate.name}: {exc}")
     if not read:
-        raise ParseRefused(
+        raise NoLayoutFits(
             "no known layout fits this page, so the site's layout has probably changed. "
             + "; ".join(reasons)
             + ". Describe the new layout in a [[layouts]] table of the config and try it on the saved page with "

@@ -10,7 +10,8 @@ from watcher.model.lists import Snapshot, Validators
 from watcher.model.school_pages import SchoolPage
 
 CheckOutcome = Literal["baseline", "changed", "unchanged", "not-modified", "refused", "failed"]
-NoticeKind = Literal["failing", "recovered", "stale", "warning", "alternating"]  # what an operator is told of a ranking
+# What an operator is told of a ranking.
+NoticeKind = Literal["failing", "recovered", "stale", "warning", "alternating", "layout"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,3 +66,4 @@ class Reading:
     confirmed_reads: int = 1  # 2 when a second whole read, a moment later, gave the same list
     failure: Literal["refused", "failed"] | None = None
     error: str | None = None
+    proposal: str | None = None  # when no layout fits: a layout inferred from the last list, checked, to paste

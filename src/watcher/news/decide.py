@@ -7,6 +7,7 @@ figure, the state and the ops notices), and the caller writes it all in one tran
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -108,6 +109,11 @@ def decide(known: Known, reading: Reading, school: SchoolConfig, rules: AlertsCo
     if reading.failure is not None or error is not None:
         outcome = reading.failure or "refused"
         state, notices = _after(known.state, rules, at, ok=False, changed=False, error=error)
+        if reading.proposal is not None:  # the site's markup changed: ops get a layout to paste, once per proposal
+            key = "layout:" + hashlib.sha256(reading.proposal.encode()).hexdigest()[:16]
+            if key != known.state.warning_key:
+                notices += (OpsNotice("layout", known.ranking, at, state.failures, reading.proposal, at),)
+                state = replace(state, warning_key=key)
         return Decision(outcome, state, notices, error=error)
     current = snapshot or previous
     assert current is not None  # a 304 is only possible after a first snapshot

@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import version
@@ -108,6 +109,8 @@ class Fetcher:
             sleep=sleep,
         )
         self._logins: dict[str, tuple[str, str]] = {}  # per host, from a URL's user:password@
+        self._until: float | None = None  # monotonic time by which the current check must be done
+        self._limit = 0.0
         self._client = httpx.Client(
             headers={
                 "User-Agent": self.user_agent,
@@ -208,6 +211,28 @@ class Fetcher:
                 log.info("%s %s; attempt %d of %d, next in %.1f s", url, exc.what, attempt, attempts, pause)
         raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
 
+    @contextmanager
+    def time_limit(self, seconds: float) -> Iterator[None]:
+        """Within the block, every request ends by `seconds` from now (one check's deadline), or fails at once."""
+        self._until, self._limit = time.monotonic() + seconds, seconds
+        try:
+            yield
+        finally:
+            self._until = None
+
+    def _time_left(self, url: str) -> float:
+        """The deadline of the next request: its own timeout, cut short by the check's."""
+        if self._until is None:
+            return self.config.timeout_seconds
+        left = self._until - time.monotonic()
+        if left <= 0:
+            raise FetchError(
+                f"the check ran past its deadline of {self._limit:g} s (fetch.check_deadline_seconds) before it could "
+                f"ask for {url}: it is abandoned and counted as failed, and the next check starts again",
+                url=url,
+            )
+        return min(self.config.timeout_seconds, left)
+
     def _backoff(self, attempt: int) -> float:
         base = self.config.backoff_seconds
         return min(base * 2.0 ** (attempt - 1) + random.uniform(0, base), self.config.max_retry_after_seconds)
@@ -250,7 +275,7 @@ class Fetcher:
         """
         self._hosts.wait_turn(url)
         seen = [url]
-        with Deadline(self.config.timeout_seconds) as deadline:
+        with Deadline(self._time_left(url)) as deadline:
             while True:
                 response, body = self._exchange(seen[-1], headers, deadline)
                 if response.status_code not in REDIRECTS or "Location" not in response.headers:

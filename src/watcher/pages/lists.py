@@ -3,10 +3,17 @@ or next links show, each parsed by the layout that fits."""
 
 from __future__ import annotations
 
+from urllib.parse import urljoin
+
+from bs4 import BeautifulSoup
+
 from watcher.errors import FetchError, ParseRefused
-from watcher.layouts import Layout, ListPage, next_to_read, parse_list_page
+from watcher.layouts import Layout, ListPage, next_to_read, parse_list_page, same_list
+from watcher.layouts.text import decode
+from watcher.layouts.urls import page_number
 from watcher.model import Snapshot, Validators
 from watcher.pages.fetch import Fetcher, Page
+from watcher.pages.hosts import redacted
 
 
 def read_list(
@@ -61,12 +68,25 @@ def first_page(
     """The first page, or None when every page of the list answered 304 Not Modified."""
     if browser:  # a rendered page cannot be asked for conditionally
         return fetcher.get(url, browser=True)
-    first = fetcher.get(url, validators.get(url) if previous else None)
+    # Validators are kept under the address without credentials, as every address watcher shows or stores.
+    first = fetcher.get(url, validators.get(redacted(url)) if previous else None)
     if not first.not_modified:
         return first
     assert previous is not None
     for other in previous.pages[1:]:
-        if not fetcher.get(other, validators.get(other)).not_modified:
+        if not fetcher.get(other, validators.get(redacted(other))).not_modified:
             # Another page changed: the list must be read whole, from a fresh first page.
             return fetcher.get(url)
     return None
+
+
+def numbered_pages(content: bytes, url: str, encoding: str | None, max_pages: int) -> list[str]:
+    """The other pages of a list as its first page links to them (`?page=N` on the same path), in order, whatever
+    the markup: for a page no layout reads yet."""
+    doc = BeautifulSoup(decode(content, encoding, url), "lxml")
+    found: dict[int, str] = {}
+    for link in doc.find_all("a", href=True):
+        target = urljoin(url, str(link["href"])).split("#")[0]
+        if same_list(target, url) and (number := page_number(target, "page")) > 1:
+            found.setdefault(number, target)
+    return [found[n] for n in sorted(found)][: max_pages - 1]

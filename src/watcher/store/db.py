@@ -21,6 +21,7 @@ import sqlite_utils
 from watcher.errors import StoreError
 from watcher.model import (
     FetchLog,
+    HostMemory,
     Indicator,
     Known,
     RankingState,
@@ -32,7 +33,7 @@ from watcher.model import (
 )
 from watcher.news.series import renames
 from watcher.store.outbox import OutboxTable
-from watcher.store.records import row_from, snapshot_from, state_from, state_record
+from watcher.store.records import host_from, host_record, row_from, snapshot_from, state_from, state_record
 from watcher.store.schema import MIGRATIONS
 
 
@@ -110,6 +111,11 @@ class Store(OutboxTable):
         with self._reading(f"the snapshots of {ranking!r}"):
             return self._snapshots(ranking)
 
+    def hosts(self) -> list[HostMemory]:
+        """What each host asked of us (Retry-After, robots.txt), for the fetcher of the next run."""
+        with self._reading("what the hosts asked"):
+            return [host_from(r) for r in self.db.table("hosts").rows]
+
     def rankings(self) -> list[str]:
         """The names of the rankings that have a snapshot."""
         return [r[0] for r in self.db.execute("select distinct ranking from snapshots order by ranking")]
@@ -173,6 +179,7 @@ class Store(OutboxTable):
         ops_alerts: Sequence[EmailMessage] = (),
         state: RankingState | None = None,
         school_pages: Sequence[SchoolPage] = (),
+        hosts: Sequence[HostMemory] = (),
     ) -> None:
         """Everything one check of one ranking learnt, in one transaction."""
         with self._writing(f"the check of {ranking!r}"):
@@ -205,6 +212,8 @@ class Store(OutboxTable):
                 self._save_state(state)
             for page in school_pages:
                 self._insert_school_page(page)
+            for host in hosts:
+                self.db.table("hosts").upsert(host_record(host), pk="host")
 
     def _insert_school_page(self, page: SchoolPage) -> None:
         table = self.db.table("school_pages")

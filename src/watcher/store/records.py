@@ -7,7 +7,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from watcher.model import RankingState, Row, Snapshot
+from watcher.model import HostMemory, RankingState, Row, Snapshot
 
 
 def _time(value: str | None) -> datetime | None:
@@ -80,4 +80,26 @@ def state_record(state: RankingState) -> dict[str, Any]:
         "warning": state.warning,
         "warning_key": state.warning_key,
         "accepted_edition": state.accepted_edition,
+    }
+
+
+def host_from(r: dict[str, Any]) -> HostMemory:
+    return HostMemory(
+        host=r["host"],
+        not_before=_time(r["not_before"]),
+        robots=r["robots"],
+        robots_status=r["robots_status"],
+        robots_fetched_at=_time(r["robots_fetched_at"]),
+        crawl_delay=r["crawl_delay"],
+    )
+
+
+def host_record(host: HostMemory) -> dict[str, Any]:
+    return {
+        "host": host.host,
+        "not_before": iso(host.not_before),
+        "robots": host.robots,
+        "robots_status": host.robots_status,
+        "robots_fetched_at": iso(host.robots_fetched_at),
+        "crawl_delay": host.crawl_delay,
     }

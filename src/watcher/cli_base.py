@@ -1,0 +1,27 @@
+"""What every command needs: the config it names and the database, opened the same way for all."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from watcher.config import Config
+    from watcher.store.db import Store
+
+log = logging.getLogger("watcher.cli")
+
+
+def config_of(args: argparse.Namespace) -> Config:
+    from watcher import config
+
+    cfg = config.load(args.config or config.default_path())
+    log.debug("config %s: %s, %d ranking(s), database %s", cfg.source, cfg.school.name, len(cfg.rankings), cfg.database)
+    return cfg
+
+
+def open_store(cfg: Config) -> Store:
+    from watcher.store.db import Store
+
+    return Store.open(cfg.database)
