@@ -58,7 +58,7 @@ def test_new_edition_sends_exactly_one_alert_with_the_right_numbers(config: Path
         "168 écoles classées",
         "Groupe A : 16e sur 34",
         "première moitié du groupe A",
-        "top 16 %",
+        "dans les 17 % premières écoles",
         "Note totale : 43,5 points (édition 2020 : 41,8 points)",
         LIST_PATH,
         "heure de Paris",
@@ -243,7 +243,7 @@ def test_a_revised_list_of_the_same_edition_alerts_as_a_revision(config: Path, s
     )
     text = message.get_body(("plain",)).get_content()
     assert "perd 1 place : 27e avant la révision, 28e dans la liste révisée" in text
-    assert "En recul d'une place dans la liste révisée par L'Étudiant" in text
+    assert "IMT Mines Alès perd une place dans la liste révisée du" in text
 
 
 def test_a_misspelt_peer_is_pointed_out(site: Site, smtp: SmtpServer, write_config, capsys) -> None:

@@ -21,3 +21,30 @@ def test_ci_runs_the_readme_test_command() -> None:
     blocks = re.findall(r"^```\n(.*?)\n```", README, re.MULTILINE | re.DOTALL)
     test_command = next(line for block in blocks for line in block.splitlines() if "pytest" in line)
     assert test_command in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def _sample_of(text: str) -> list[str]:
+    """The alert as the README shows it: the address of the site and the time of reading aside."""
+    lines = []
+    for line in text.strip().splitlines():
+        if line.startswith("Source : "):
+            line = re.sub(r"https?://[^/]+", "SITE", line.split(" — ")[0])
+        lines.append(line.rstrip())
+    return lines
+
+
+def test_the_readme_sample_is_what_the_demo_writes(tmp_path: Path, capsys) -> None:
+    from email import message_from_bytes
+
+    from watcher.demo import run_demo
+    from watcher.model import EMAIL_POLICY
+
+    assert run_demo(tmp_path) == 0
+    capsys.readouterr()
+    message = message_from_bytes((tmp_path / "alert-1.eml").read_bytes(), policy=EMAIL_POLICY)
+    body = message.get_body(("plain",))
+    assert body is not None
+    written = f"Subject: {message['Subject']}\n\n" + body.get_content().split("\n-- \n")[0]
+    shown = README[README.index("```text\nSubject:") + len("```text\n") :]
+    shown = shown[: shown.index("```")]
+    assert _sample_of(shown) == _sample_of(written), "paste the demo's alert (`watcher demo`) into the README"

@@ -94,7 +94,7 @@ def test_headers(alert):
         "168 écoles classées (167 dans l'édition 2020)",
         "Note totale : 43,5 points (édition 2020 : 41,8 points)",
         "Groupe A : 16e sur 34 écoles du groupe, première moitié du groupe A",
-        "26 écoles sur 168 classées devant elle (15,5 %) : top 16 %",
+        "26 écoles classées devant elle sur 168 : dans les 17 % premières écoles",
         "Excellence académique : 13,5 → 13,7 (+0,2)",
         "Proximité avec les entreprises : 13,6 → 11,5 (−2,1)",
         "Total : 41,8 → 43,5 (+1,7)",
@@ -115,7 +115,7 @@ def test_text_part_has_no_html_entities(alert):
 
 def test_html_part_carries_the_same_figures(alert):
     _, html = parts(alert)
-    for expected in ("gagne 6 places", "168 écoles", "première moitié du groupe A", "top 16 %", "07:02"):
+    for expected in ("gagne 6 places", "168 écoles", "première moitié du groupe A", "17 % premières", "07:02"):
         assert expected in html
     assert "d&#39;ingénieurs" in html  # the apostrophe of the ranking name, escaped
     assert f'<a href="{URL}">' in html
@@ -278,13 +278,13 @@ def test_a_revision_of_the_same_edition_is_told_as_before_and_after():
     )
     assert "gagne 1 place : 28e avant la révision, 27e dans la liste révisée" in text
     assert "en 2021, 27e en 2021" not in text
-    assert "Progressant d'une place dans la liste révisée par L'Étudiant" in text
+    assert "IMT Mines Alès gagne une place dans la liste révisée du" in text
 
 
 def test_top_share_is_only_stated_for_the_first_half():
     text, _ = parts(moved(80, 70))
-    assert "69 écoles sur 100 classées devant elle (69 %)" in text
-    assert "top 70 %" not in text
+    assert "69 écoles classées devant elle sur 100\n" in text
+    assert "70 % premières" not in text and "%" not in text.split("devant elle")[1].split("\n")[0]
 
 
 def test_a_missing_total_is_said_so():

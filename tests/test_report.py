@@ -157,8 +157,8 @@ def test_peers_and_overtakes(soup: BeautifulSoup) -> None:
 def test_paragraph(soup: BeautifulSoup) -> None:
     (quote,) = soup.find_all("blockquote")
     text = quote.get_text(" ", strip=True)
-    assert text.startswith("Progressant de 6 places par rapport à l'édition 2020, IMT Mines Alès est classée 27e")
-    for expected in ("168 écoles", "première moitié du groupe A", "top 16 %", SERIES):
+    assert text.startswith("IMT Mines Alès gagne six places au")
+    for expected in ("de la 33e place à la 27e place", "168 écoles", "première moitié du groupe A", "17 % premières"):
         assert expected in text
 
 

@@ -95,7 +95,7 @@ def test_the_alert_lists_indicators_that_moved(site: Site, smtp: SmtpServer, wri
     text = smtp.inbox.messages[0].get_body(("plain",)).get_content()
     assert "Nombre de chaires avec les entreprises : 5 → 7 (progrès)" in text
     assert "Délai moyen d'accès au premier emploi : 1,2 mois → 1,5 mois (recul)" in text
-    assert "nombre de chaires avec les entreprises (5 → 7)" in text  # in the ready paragraph too
+    assert "nombre de chaires avec les entreprises (de 5 à 7)" in text  # in the ready paragraph too, without arrows
     db = sqlite_utils.Database(config.parent / "watcher.db")
     assert [(r["slug"], r["edition"]) for r in db["school_pages"].rows_where(order_by="id")] == [
         ("imt-mines-ales", 2020),

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from watcher.french.words import number, ordinal, places
-from watcher.model import SCORE_SUFFIX, Alert, PeerMove, Standing
+from watcher.french.words import count, number, ordinal, places
+from watcher.model import SCORE_SUFFIX, Alert, PeerMove, Row, Standing
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,50 +64,78 @@ def _criteria(alert: Alert, sign: int) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _enumerate(items: tuple[str, ...]) -> str:
+def _enumerate(items: tuple[str, ...] | list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " et " + items[-1]
 
 
-def _paragraph(alert: Alert, progressed: tuple[str, ...], series: str | None) -> str:
+def _place(row: Row) -> str:
+    """'la 27e place', 'la 4e place ex aequo'."""
+    return f"la {ordinal(row.rank)} place" + (" ex aequo" if row.tied else "")
+
+
+def _notable(alert: Alert) -> tuple[str, ...]:
+    """The criteria that progressed by a notable margin (`news.figures`), as the paragraph names them."""
+    out = []
+    for c in alert.criteria:
+        if c.notable and not c.is_total and c.change is not None and c.change > 0:
+            out.append(f"{c.label.lower()} (+{number(c.change)} point{'s' if c.change >= 2 else ''})")
+    raw = {change.label for change in alert.indicators}
+    for change in alert.indicators:
+        # A criterion's score on 10 is told once, with its raw value; the values as published, without symbols.
+        if change.direction > 0 and change.label.removesuffix(SCORE_SUFFIX) not in raw - {change.label}:
+            out.append(f"{change.label[0].lower()}{change.label[1:]} (de {change.old} à {change.new})")
+    return tuple(out)
+
+
+def _earlier(alert: Alert) -> str | None:
+    """'Elle était 40e en 2019 et 33e en 2020.', with the editions of which no list was read said so."""
+    past = [s for s in alert.series if s.edition < alert.new_edition]
+    if not past:
+        return None
+    held = {s.edition for s in alert.series}
+    missing = [str(year) for year in range(past[0].edition, alert.new_edition) if year not in held]
+    said = [
+        f"{ordinal(s.row.rank, s.row.tied)} en {s.edition}" if s.row else f"non classée en {s.edition}" for s in past
+    ]
+    gap = f" (pas de relevé pour {_enumerate(missing)})" if missing else ""
+    return f"Elle était {_enumerate(said)}{gap}."
+
+
+def _paragraph(alert: Alert) -> str:
     old, new = alert.old_row, alert.new_row
     title = f"{alert.ranking} {alert.new_edition} de L'Étudiant"
     if new is None:
         assert old is not None
         return (
-            f"{alert.school} ne figure pas au {title} ({alert.new_count} écoles classées) ; "
-            f"elle était {ordinal(old.rank, old.tied)} dans l'édition {alert.old_edition}."
+            f"{alert.school} ne figure pas au {title}, qui classe {alert.new_count} écoles. "
+            f"Elle était {ordinal(old.rank, old.tied)} dans l'édition {alert.old_edition}."
         )
-    rank = ordinal(new.rank, new.tied)
+    top = f", dans les {alert.share.top} % premières" if alert.share and alert.share.top is not None else ""
+    of_count = f"sur {alert.new_count} écoles classées{top}"
     if old is None:
         earlier = [s for s in alert.series if s.row is not None and s.edition < alert.new_edition]
         verb = "fait son retour" if earlier else "fait son entrée"
-        opening = f"{alert.school} {verb} au {title}, classée {rank} sur {alert.new_count} écoles"
+        opening = f"{alert.school} {verb} au {title} : elle est classée {ordinal(new.rank, new.tied)} {of_count}"
     else:
         n = alert.places or 0
-        reference = (
-            "dans la liste révisée par L'Étudiant" if alert.revision else f"par rapport à l'édition {alert.old_edition}"
-        )
-        since = f"{reference}, {alert.school} est classée {rank}"
-        amount = "d'une place" if abs(n) == 1 else f"de {places(n)}"
-        if n > 0:
-            opening = f"Progressant {amount} {since}"
-        elif n < 0:
-            opening = f"En recul {amount} {since}"
+        where = "dans la liste révisée du" if alert.revision else "au"
+        if n:
+            verb = "gagne" if n > 0 else "perd"
+            opening = (
+                f"{alert.school} {verb} {count(n, 'place')} {where} {title} : elle passe de {_place(old)} "
+                f"à {_place(new)} {of_count}"
+            )
         else:
-            opening = f"{alert.school} conserve son rang et est classée {rank}"
-        opening += f" au {title}, qui classe {alert.new_count} écoles"
+            opening = f"{alert.school} conserve {_place(new).replace('la ', 'sa ', 1)} {where} {title}, {of_count}"
     place = alert.new_group_place
-    top = f" (top {alert.share.top} %)" if alert.share and alert.share.top is not None else ""
     if place is not None:
         half = "première" if place.first_half else "seconde"
-        opening += f", et se positionne dans la {half} moitié du groupe {place.group}{top}."
-    else:
-        opening += f"{top}."
-    sentences = [opening]
-    if progressed:
-        sentences.append(f"Les critères sur lesquels {alert.school} progresse : {_enumerate(progressed)}.")
-    if series and len(alert.series) > 1:
-        sentences.append(f"Son parcours dans ce classement : {series}.")
+        opening += f", et se positionne dans la {half} moitié du groupe {place.group}"
+    sentences = [opening + "."]
+    if notable := _notable(alert):
+        sentences.append(f"Elle progresse notamment en {_enumerate(notable)}.")
+    if (earlier_text := _earlier(alert)) is not None:
+        sentences.append(earlier_text)
     return " ".join(sentences)
 
 
@@ -121,5 +149,5 @@ def prose(alert: Alert) -> Prose:
         overtakes=_overtakes(alert),
         progressed=progressed,
         declined=declined,
-        paragraph=_paragraph(alert, progressed, series),
+        paragraph=_paragraph(alert),
     )

@@ -73,14 +73,12 @@ def _points(label: str, total: float | None, out_of: float | None = None) -> str
 
 
 def share_text(share: Share) -> str:
-    """'26 écoles sur 168 classées devant elle (15,5 %) : top 16 %'; 'top' only for the first half."""
+    """'26 écoles classées devant elle sur 168 : dans les 17 % premières écoles' (the share for the first half)."""
     if share.ahead == 0:
         return f"Aucune école devant elle sur {share.count} classées"
     plural = "s" if share.ahead > 1 else ""
-    text = (
-        f"{share.ahead} école{plural} sur {share.count} classée{plural} devant elle ({number(share.percent_ahead)} %)"
-    )
-    return text + (f" : top {share.top} %" if share.top is not None else "")
+    text = f"{share.ahead} école{plural} classée{plural} devant elle sur {share.count}"
+    return text + (f" : dans les {share.top} % premières écoles" if share.top is not None else "")
 
 
 def _criteria(alert: Alert) -> tuple[tuple[str, str, str, str], ...]:

@@ -34,12 +34,11 @@ class GroupPlace:
 
 @dataclass(frozen=True, slots=True)
 class Share:
-    """The schools ranked ahead of one: 26 of 168 (15,5 %), in the top 16 % (stated for the first half only)."""
+    """The schools ranked ahead of one (26 of 168), and the first N % of the list it is in (17 %)."""
 
     ahead: int
     count: int
-    percent_ahead: float
-    top: int | None  # the rank as a whole percentage of the count, when it is 50 or less
+    top: int | None  # the rank as a percentage of the count, rounded up; stated only when it is 50 or less
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +51,7 @@ class CriterionDelta:
     change: float | None  # after − before, rounded to the hundredth; None when either is not published
     out_of: float | None = None
     is_total: bool = False
+    notable: bool = False  # a change large enough to be told as progress or decline in a press release
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ The renderers (emails, paragraph, report) only format these values, so two parts
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 from watcher.model import Alert, CriterionDelta, GroupPlace, PeerMove, Row, Share, Snapshot
@@ -18,9 +19,11 @@ def places(old: Row | None, new: Row | None) -> int | None:
 
 
 def share_above(rank: int, count: int) -> Share:
-    """The schools ranked ahead of `rank` among `count`, and the top share when it is the first half of the list."""
-    top = round(100 * rank / count)
-    return Share(ahead=rank - 1, count=count, percent_ahead=100 * (rank - 1) / count, top=top if top <= 50 else None)
+    """The schools ranked ahead of `rank` among `count`, and the smallest whole N such that the school is in the
+    first N % of the list (27e of 168 is 16,1 %: in the first 17 %, which is true; "16 %" would not be), stated
+    only for the first half of the list."""
+    top = math.ceil(100 * rank / count)
+    return Share(ahead=rank - 1, count=count, top=top if top <= 50 else None)
 
 
 def group_place(snapshot: Snapshot, row: Row) -> GroupPlace | None:
@@ -29,6 +32,11 @@ def group_place(snapshot: Snapshot, row: Row) -> GroupPlace | None:
         return None
     members = [r for r in snapshot.rows if r.group == row.group]
     return GroupPlace(row.group, row.rank - members[0].rank + 1, len(members))
+
+
+# A criterion that moves by less is not told as progress: points are published to one decimal, and a few tenths
+# come and go with the method's rounding.
+NOTABLE_POINTS = 0.5
 
 
 def _change(before: float | None, after: float | None) -> float | None:
@@ -41,12 +49,15 @@ def criteria_deltas(old: Row | None, new: Row | None) -> tuple[CriterionDelta, .
         return ()
     before = dict(old.scores) if old else {}
     maxima = dict(new.score_max)
-    deltas = [
-        CriterionDelta(label, before.get(label), value, _change(before.get(label), value), maxima.get(label))
-        for label, value in new.scores
-    ]
+    deltas = []
+    for label, value in new.scores:
+        change = _change(before.get(label), value)
+        notable = change is not None and abs(change) >= NOTABLE_POINTS
+        deltas.append(CriterionDelta(label, before.get(label), value, change, maxima.get(label), notable=notable))
     prior = old.total if old else None
-    deltas.append(CriterionDelta("Total", prior, new.total, _change(prior, new.total), new.total_max, is_total=True))
+    change = _change(prior, new.total)
+    notable = change is not None and abs(change) >= NOTABLE_POINTS
+    deltas.append(CriterionDelta("Total", prior, new.total, change, new.total_max, is_total=True, notable=notable))
     return tuple(deltas)
 
 
