@@ -39,7 +39,7 @@ LOGIN, SECRET = "alice", "s3cret"
 def email_config(port: int, **settings: object) -> EmailConfig:
     return EmailConfig.model_validate(
         {"to": ["communication@example.org"], "from": "watcher@example.org", "smtp_host": "127.0.0.1"}
-        | {"smtp_port": port, "starttls": False, "timeout_seconds": 1, **settings}
+        | {"smtp_port": port, "timeout_seconds": 1, **settings}
     )
 
 
@@ -255,7 +255,7 @@ def test_starttls_is_used_whenever_offered_and_the_password_crosses_encrypted(
 ) -> None:
     inbox, credentials, tap = auth_server
     # Neither STARTTLS asked for nor a plain login forbidden: the offer alone must be taken.
-    config = email_config(tap.port, starttls=False, allow_plain_auth=True, timeout_seconds=5)
+    config = email_config(tap.port, allow_plain_auth=True, timeout_seconds=5)
     accepted = SmtpMailer(config, LOGIN, SECRET).send(message(1))
     assert accepted.encryption == "STARTTLS"
     assert [m["Subject"] for m in inbox.messages] == ["alert 1"]

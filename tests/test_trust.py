@@ -251,6 +251,9 @@ def test_a_typo_in_the_edition_waits_for_accept_edition_and_forget_undoes_it(
     assert main(["--config", str(config), "forget", RANKING, "2031"]) == 0
     with Store.open(load_config(config).database) as store:
         assert [s.edition for s in store.snapshots(RANKING)] == [2020]
+    # Undone for good: the same pages are read again (no 304 from the forgotten list) and refused again.
+    assert main(["--config", str(config), "check"]) == 1
+    assert "run `watcher accept-edition" in capsys.readouterr().err
 
 
 def test_a_retry_after_told_to_one_check_is_honoured_by_the_next_process(config: Path, site: Site, capsys) -> None:

@@ -6,7 +6,8 @@ The tree::
     ├── ConfigError          the config file is missing, unreadable or invalid (exit 2)
     │   └── LayoutError          a layout (built-in file or [[layouts]] table) has a bad or missing key
     ├── FetchError           a page could not be fetched (network, HTTP status, robots.txt, size cap, deadline)
-    │   └── Postponed            the host asked to be left alone until a given time: nothing was asked of it
+    │   ├── Postponed            the host asked to be left alone until a given time: nothing was asked of it
+    │   └── DeadlinePassed       the check ran past fetch.check_deadline_seconds: abandoned, counted as failed
     ├── ParseRefused         a page was fetched but the sanity gate refused what it read
     │   ├── NoLayoutFits         no layout fits a page: the site has probably changed its markup
     │   └── InferenceRefused     no layout is proposed for pages no layout reads: what was tried, how far it got
@@ -48,6 +49,10 @@ class FetchError(WatcherError):
         super().__init__(message)
         self.url = url
         self.status = status
+
+
+class DeadlinePassed(FetchError):
+    """The check ran past its deadline before it could ask for a page: nothing is learnt of the page or its host."""
 
 
 class Postponed(FetchError):

@@ -235,8 +235,8 @@ class SmtpMailer:
                 smtp, encryption = _Smtp(cfg.smtp_host, cfg.smtp_port, watchdog), "none"
                 step = "EHLO"
                 smtp.ehlo_or_helo_if_needed()
-                # Whenever offered, not only when configured: a login or an alert should never cross in clear.
-                if cfg.use_starttls or smtp.has_extn("starttls"):
+                # Unless the config says `starttls = false`, whenever offered: an alert should not cross in clear.
+                if cfg.use_starttls or (cfg.starttls is None and smtp.has_extn("starttls")):
                     step = "STARTTLS"
                     smtp.starttls(context=self.ssl_context)
                     smtp.ehlo_or_helo_if_needed()

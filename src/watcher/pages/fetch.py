@@ -21,7 +21,7 @@ from importlib.metadata import version
 import httpx
 
 from watcher.config import FetchConfig
-from watcher.errors import FetchError, Postponed
+from watcher.errors import DeadlinePassed, FetchError, Postponed
 from watcher.model import FetchLog, FetchOutcome, HostMemory, Validators
 from watcher.pages.hosts import (
     LONGEST_PAUSE,
@@ -226,7 +226,7 @@ class Fetcher:
             return self.config.timeout_seconds
         left = self._until - time.monotonic()
         if left <= 0:
-            raise FetchError(
+            raise DeadlinePassed(
                 f"the check ran past its deadline of {self._limit:g} s (fetch.check_deadline_seconds) before it could "
                 f"ask for {url}: it is abandoned and counted as failed, and the next check starts again",
                 url=url,
@@ -383,7 +383,7 @@ class Fetcher:
             response, body, _ = self._attempt(address, {}, anywhere=True)
         except _Retryable as exc:
             return Robots(None, None, now, problem=exc.what)
-        except Postponed:
+        except (Postponed, DeadlinePassed):  # not the host's answer: nothing to remember of its robots.txt
             raise
         except FetchError as exc:
             return Robots(None, None, now, problem=str(exc))

@@ -315,6 +315,13 @@ class Store(OutboxTable):
                 "and created_at >= ?",
                 [ranking, first],
             )
+            # Its pages' validators would answer 304 to the next check, and its acceptance would let it in again.
+            for url in {page for snapshot in doomed for page in snapshot.pages}:
+                self.db.execute("delete from validators where url = ?", [url])
+            self.db.execute(
+                "update ranking_state set accepted_edition = null where ranking = ? and accepted_edition = ?",
+                [ranking, edition],
+            )
         return doomed
 
     def accept_edition(self, ranking: str, edition: int) -> None:
