@@ -37,8 +37,8 @@ def peer_moves(old: Snapshot, new: Snapshot, school: SchoolConfig) -> tuple[Peer
 def alert_key(ranking_url: str, old: Snapshot, new: Snapshot, school_key: str) -> str:
     """Stable identity of one alert: the same pair of snapshots always gets the same Message-ID.
 
-    The old snapshot's fetch time is part of it: a list that flips back and forth (A → B → A → B) sends
-    each move, instead of dropping the second A → B as a duplicate of the first.
+    The old snapshot's fetch time is part of it: the same move read again after a flip back and forth is a
+    new alert, unless `news.doubts.flipped_back` holds it back (a flip within days goes to ops instead).
     """
     raw = f"{ranking_url}|{old.content_hash}|{old.fetched_at.isoformat()}|{new.content_hash}|{school_key}"
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
