@@ -47,13 +47,19 @@ def ms(seconds: float) -> str:
 
 
 class RecordingMailer:
-    """A mailer that keeps what it is given (run_check only needs `send`)."""
+    """A mailer that keeps what it is given and accepts it at once, as a mail server's 250 would."""
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage, *, to: Any = None, on_accepted: Any = None) -> Any:
+        from watcher.mail import Accepted, recipients
+
         self.messages.append(message)
+        accepted = Accepted("(the benchmark)", tuple(to) if to is not None else recipients(message))
+        if on_accepted is not None:
+            on_accepted(accepted)
+        return accepted
 
 
 def config_data(site: Site, database: Path) -> dict[str, Any]:

@@ -12,8 +12,8 @@ import sqlite_utils
 from watcher import check as check_module
 from watcher import load_config
 from watcher.cli import main
+from watcher.layouts import engine as engine_module
 from watcher.model import Known, RankingState, Snapshot
-from watcher.pages import lists as lists_module
 from watcher.pages.fetch import Fetcher
 from watcher.store import Store
 
@@ -90,8 +90,8 @@ def test_unchanged_page_adds_no_snapshot_and_sends_nothing(config: Path, site: S
 def test_not_modified_skips_parsing(config: Path, site: Site, monkeypatch, capsys) -> None:
     assert run(config, "check") == 0
     calls: list[str] = []
-    real = lists_module.parse_list_page
-    monkeypatch.setattr(lists_module, "parse_list_page", lambda *a, **k: calls.append("parse") or real(*a, **k))
+    real = engine_module.parse_list_page
+    monkeypatch.setattr(engine_module, "parse_list_page", lambda *a, **k: calls.append("parse") or real(*a, **k))
     capsys.readouterr()
     assert run(config, "check") == 0
     assert calls == []

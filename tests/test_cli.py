@@ -5,13 +5,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from email import message_from_bytes, policy
+from email import message_from_bytes
 from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 
-from .conftest import FIXTURES, Site, SmtpServer
+from watcher.model import EMAIL_POLICY
+
+from .conftest import FIXTURES, Site, SmtpServer, plain
 
 WATCHER = [sys.executable, "-m", "watcher.cli"]
 
@@ -67,11 +69,11 @@ def test_demo_runs_offline_and_saves_the_alert(tmp_path: Path) -> None:
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["alert-1.eml", "demo.db", "report.html"]
     emails = sorted((tmp_path / "out").glob("*.eml"))
     assert len(emails) == 1
-    message = message_from_bytes(emails[0].read_bytes(), policy=policy.default)
+    message = plain(message_from_bytes(emails[0].read_bytes(), policy=EMAIL_POLICY))
     assert message["Subject"] == "IMT Mines Alès : 15e (+6 places) au Classement des écoles d'ingénieurs 2026"
     # The alert is on today's layout; its history began in the old one.
     text = message.get_body(("plain",)).get_content()
-    assert "2020 : 33e, 2021 : 27e, 2025 : 21e, 2026 : 15e" in text
+    assert "2020 : 33e, 2021 : 27e, 2022 à 2024 : pas de relevé, 2025 : 21e, 2026 : 15e" in text
     assert "points sur 119" in text and "rangs déduits de l'ordre de la liste" in text
     assert "(palmares-table)" in result.stdout
 

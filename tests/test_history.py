@@ -279,3 +279,24 @@ def test_csv_and_json_are_utf8_on_a_real_stdout_in_the_c_locale(populate) -> Non
         text = done.stdout.decode("utf-8")  # raises if not UTF-8
         assert RANKING in text
         assert "27" in text
+
+
+# --- Editions of which no list was read ------------------------------------------------------------------------
+
+
+def test_an_edition_without_a_list_is_said_with_how_to_import_it(site: Site, smtp: SmtpServer, write_config, capsys):
+    """2019 imported, 2021 checked, 2020 never read: the table says so between them, never skips it silently."""
+    config = write_config(smtp.port)
+    assert (
+        run(config, "import", str(FIXTURES / "palmares-general-2019.html"), "--edition", "2019", "--ranking", RANKING)
+        == 0
+    )
+    site.edition(2021)
+    assert run(config, "check") == 0
+    code, out, _ = history(config, capsys)
+    assert code == 0
+    lines = out.splitlines()
+    [gap] = [line for line in lines if line.split()[:1] == ["2020"]]
+    assert "no list read" in gap and "watcher import" in gap
+    assert lines.index(gap) == lines.index(table_lines(out)[2019]) + 1  # in its place, between 2019 and 2021
+    assert table_lines(out)[2021].split()[1] == "27e"

@@ -315,6 +315,15 @@ def test_a_page_numbered_in_its_path_is_counted():
     assert page_number("https://www.letudiant.fr/palmares/x/home/page-4.html", "page", first) == 4
 
 
+@pytest.mark.parametrize("odd", ["²", "٣", "⑤"])
+def test_a_page_number_in_digits_int_cannot_read_is_no_page_number_and_no_crash(odd: str):
+    from watcher.layouts.urls import page_number
+
+    assert page_number(f"https://www.letudiant.fr{CLASSEMENTS_PATH}?page={odd}", "page") == 1
+    nav = f'<nav><a href="{CLASSEMENTS_PATH}?page={odd}">x</a><a href="{CLASSEMENTS_PATH}?page=2">2</a></nav>'
+    assert [n for n, _ in parse_list_page(cards_page(nav=nav), URL).page_links] in ([2], [1, 2])
+
+
 def test_a_next_link_to_another_site_is_not_followed():
     nav = '<a rel="next" href="https://salon.example.com/inscription">Salon</a>'
     assert parse_list_page(cards_page(nav=nav), URL).next_url is None

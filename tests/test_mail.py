@@ -18,6 +18,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from watcher.config import EmailConfig
+from watcher.errors import StoreError
 from watcher.mail import SmtpMailer
 from watcher.model import EMAIL_POLICY
 from watcher.outbox import deliver_pending
@@ -204,6 +205,7 @@ DELIVER = """
 import sys
 from pathlib import Path
 from watcher.config import EmailConfig
+from watcher.errors import StoreError
 from watcher.mail import SmtpMailer
 from watcher.outbox import deliver_pending
 from watcher.store.db import Store
@@ -258,3 +260,52 @@ def test_a_server_closing_down_at_the_recipients_ends_the_pass(tmp_path: Path) -
         ("<1@example.org>", 1),
         ("<2@example.org>", 0),
     ]
+
+
+# --- The database cannot take the 250 ------------------------------------------------------------------------
+
+
+REFUSE_SENT = """create trigger refuse_sent before update of status on outbox when new.status = 'sent'
+begin select raise(abort, 'database or disk is full'); end"""
+
+
+class HealsAtQuit(Inbox):
+    """Accepts every message; when `heal` is set, the database takes writes again by the time QUIT is answered."""
+
+    def __init__(self, database: Path, heal: bool) -> None:
+        super().__init__()
+        self.database, self.heal = database, heal
+
+    async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.heal:
+            with closing(sqlite3.connect(self.database)) as db:
+                db.execute("drop trigger refuse_sent")
+                db.commit()
+        return "221 Bye"
+
+
+@pytest.mark.parametrize("heal", [True, False])
+def test_an_acceptance_the_database_cannot_take_stops_the_pass_and_is_never_sent_twice(
+    tmp_path: Path, heal: bool
+) -> None:
+    database = tmp_path / "watcher.db"
+    store = Store.open(database)
+    store.record_check("r", [], alerts=[message("first", 1), message("second", 2)])
+    store.db.execute(REFUSE_SENT)  # a real SQLite error at the 250, as a full disk gives
+    inbox, port = HealsAtQuit(database, heal), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        mailer = SmtpMailer(email_config(port))
+        if heal:
+            delivery = deliver_pending(store, mailer)
+            # Written once the session was over; the pass stopped there, the second waits for the next one.
+            assert (delivery.sent, delivery.left_pending) == (("<1@example.org>",), 1)
+            assert deliver_pending(store, mailer).sent == ("<2@example.org>",)
+            assert deliver_pending(store, mailer).sent == ()
+        else:
+            with pytest.raises(StoreError, match="may be sent a second time"):
+                deliver_pending(store, mailer)
+    finally:
+        controller.stop()
+    assert [m["Subject"] for m in inbox.messages] == (["first", "second"] if heal else ["first"])

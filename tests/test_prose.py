@@ -16,7 +16,7 @@ from watcher.model import Alert, Snapshot
 from watcher.news.diff import diff
 from watcher.news.rules import alerts_for
 
-from .conftest import fixture_snapshot
+from .conftest import fixture_snapshot, plain
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 URL = (
@@ -220,13 +220,27 @@ def test_an_edition_without_a_list_read_is_said_so(editions) -> None:
     before, after = editions[2019], editions[2021]
     (alert,) = alerts_for(before, after, diff(before, after), SchoolConfig(name="IMT Mines Alès"))
     assert prose(alert).paragraph.endswith("Elle était 40e en 2019 (pas de relevé pour 2020).")
+    assert prose(alert).series == "2019 : 40e, 2020 : pas de relevé, 2021 : 27e"
+
+
+def test_a_run_of_editions_without_a_list_is_said_once(editions) -> None:
+    from dataclasses import replace
+
+    before, after = editions[2020], replace(editions[2021], edition=2024)
+    past = [editions[2019]]
+    (alert,) = alerts_for(before, after, diff(before, after), SchoolConfig(name="IMT Mines Alès"), past=past)
+    text = prose(alert)
+    assert text.series == "2019 : 40e, 2020 : 33e, 2021 à 2023 : pas de relevé, 2024 : 27e"
+    assert text.paragraph.endswith("Elle était 40e en 2019 et 33e en 2020 (pas de relevé pour 2021, 2022 et 2023).")
 
 
 # --- render_alert with and without the chart -------------------------------------------------------------------
 
 
 def render(alert: Alert, chart: bytes | None):
-    return render_alert(alert, sender="watcher@example.org", recipients=("communication@example.org",), chart=chart)
+    return plain(
+        render_alert(alert, sender="watcher@example.org", recipients=("communication@example.org",), chart=chart)
+    )
 
 
 def test_chart_is_embedded_as_a_related_part(imt: Alert) -> None:

@@ -26,7 +26,8 @@ def test_ci_runs_the_readme_test_command() -> None:
 def _sample_of(text: str) -> list[str]:
     """The alert as the README shows it: the address of the site and the time of reading aside."""
     lines = []
-    for line in text.strip().splitlines():
+    # The README shows plain spaces where the email has French narrow no-break ones.
+    for line in text.replace("\u202f", " ").strip().splitlines():
         if line.startswith("Source : "):
             line = re.sub(r"https?://[^/]+", "SITE", line.split(" — ")[0])
         lines.append(line.rstrip())

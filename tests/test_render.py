@@ -15,7 +15,7 @@ from watcher.news.diff import diff
 from watcher.news.figures import figure, peer_move
 from watcher.news.rules import alerts_for
 
-from .conftest import fixture_snapshot
+from .conftest import NNBSP, fixture_snapshot, plain
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 URL = (
@@ -35,9 +35,14 @@ def alert() -> Alert:
     return only
 
 
-def render(alert: Alert):
+def as_sent(alert: Alert):
     # Hand-made alerts (and alerts with a row replaced) get their figures computed as the rules compute them.
     return render_alert(figure(alert), sender=SENDER, recipients=TO)
+
+
+def render(alert: Alert):
+    """The email with plain spaces for narrow no-break ones (the typography has its own tests, on `as_sent`)."""
+    return plain(as_sent(alert))
 
 
 def parts(alert: Alert) -> tuple[str, str]:
@@ -191,6 +196,21 @@ def test_stable_new_edition():
     assert "garde son rang : 27e en 2021 comme en 2022" in text
 
 
+def test_every_point_figure_has_the_lists_one_format():
+    """Integer totals beside a list where some score has a decimal: every figure with one decimal."""
+    old = Row(30, "IMT Mines Alès", total=83.0, scores=(("Excellence", 20.0),), total_max=119)
+    new = Row(25, "IMT Mines Alès", total=93.0, scores=(("Excellence", 21.5),), total_max=119)
+    text, html = parts(replace(moved(30, 25), old_row=old, new_row=new))
+    assert "Note totale : 93,0 points sur 119 (édition 2020 : 83,0 points sur 119)" in text
+    assert "Total (sur 119) : 83,0 → 93,0 (+10,0)" in text
+    assert "Excellence : 20,0 → 21,5 (+1,5)" in text
+    assert "93,0" in html and "21,5" in html
+    whole = replace(new, scores=(("Excellence", 21.0),))
+    text, _ = parts(replace(moved(30, 25), old_row=old, new_row=whole))
+    assert "Note totale : 93 points sur 119 (édition 2020 : 83 points sur 119)" in text
+    assert "Excellence : 20 → 21 (+1)" in text
+
+
 def test_entered():
     alert = replace(moved(1, 12), kind="entered", old_row=None)
     text, _ = parts(alert)
@@ -281,6 +301,23 @@ def test_a_revision_of_the_same_edition_is_told_as_before_and_after():
     assert "IMT Mines Alès gagne une place dans la liste révisée du" in text
 
 
+def test_a_revision_adding_or_dropping_the_school_is_one_edition_corrected_not_two():
+    added = replace(moved(28, 27), kind="entered", old_row=None, old_edition=2021)
+    text, _ = parts(added)
+    assert render(added)["Subject"].endswith("2021 : 27e (liste révisée)")
+    assert "elle n'était pas dans la liste avant sa révision" in text
+    assert "fait son entrée dans la liste révisée du" in text
+    dropped = replace(moved(28, 27), kind="left", new_row=None, old_edition=2021)
+    text, _ = parts(dropped)
+    assert render(dropped)["Subject"].endswith(
+        "ne figure plus au Palmarès général des écoles d'ingénieurs 2021 (liste révisée)"
+    )
+    assert "elle était 28e avant sa révision" in text
+    assert "Elle y était 28e avant la révision." in text
+    for said in (text, render(added).get_body(("plain",)).get_content()):
+        assert "édition 2021" not in said.split("Source")[0].replace("édition 2021 :", "")
+
+
 def test_top_share_is_only_stated_for_the_first_half():
     text, _ = parts(moved(80, 70))
     assert "69 écoles classées devant elle sur 100\n" in text
@@ -334,3 +371,20 @@ def test_each_scraped_field_is_escaped_in_the_html_part(alert, field):
 def test_a_count_one_off_from_the_page_is_said_in_the_alert(alert):
     text, _ = parts(replace(alert, declared_count=169))
     assert "168 écoles classées (167 dans l'édition 2020) ; la page en annonce 169" in text
+
+
+# --- French typography, on the message as sent -------------------------------------------------------------------
+
+
+def test_no_line_can_break_before_a_colon_a_percent_or_a_semicolon(alert):
+    message = as_sent(alert)
+    subject = str(message["Subject"])
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    for written in (subject, text, html):
+        for mark in ":;%!?":
+            assert f" {mark}" not in written, (mark, written[:300])
+    assert f"IMT Mines Alès{NNBSP}: 27e" in subject
+    assert f"dans les 17{NNBSP}% premières écoles" in text
+    assert f"Note totale{NNBSP}: 43,5 points" in html
+    assert "https://www.letudiant.fr/palmares/" in text  # addresses are left alone

@@ -4,12 +4,20 @@ read as HTML and then rendered by a real headless Chromium."""
 from __future__ import annotations
 
 import base64
+import fcntl
+import json
+import os
 import re
+import select
 import struct
 import subprocess
-from collections.abc import Callable
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup, Tag
@@ -22,6 +30,7 @@ from watcher.model import Row, Snapshot
 from .conftest import FIXTURES, LIST_PATH, RANKING, Site, SmtpServer
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+TEST_OUTPUT = Path(__file__).resolve().parents[1] / "test-output"  # screenshots kept for review (git-ignored)
 SERIES = "2019 : 40e, 2020 : 33e, 2021 : 27e"
 EVIL = "<b>Sigma</b> & <script>alert(1)</script>"
 
@@ -68,7 +77,18 @@ def report(site: Site, smtp: SmtpServer, write_config, tmp_path: Path) -> Callab
 
 @pytest.fixture
 def soup(report) -> BeautifulSoup:
-    return BeautifulSoup(report().read_text(encoding="utf-8"), "lxml")
+    # Narrow no-break spaces read as spaces: these tests are about figures (typography has its own test).
+    return BeautifulSoup(report().read_text(encoding="utf-8").replace("\u202f", " "), "lxml")
+
+
+def test_no_line_of_the_report_breaks_before_a_colon_or_a_percent(report) -> None:
+    html = report().read_text(encoding="utf-8")
+    style, _, body = html.partition("</style>")
+    text = BeautifulSoup(body, "lxml").get_text()
+    for mark in ":;%!?":
+        assert f" {mark}" not in text, mark
+    assert "\u202f:" in text and "\u202f%" in text
+    assert "%\u202f" not in style and "\u202f" not in style  # the stylesheet is left as written
 
 
 def table_after(soup: BeautifulSoup, heading: str) -> Tag:
@@ -113,11 +133,16 @@ def test_self_contained(soup: BeautifulSoup, httpserver) -> None:
     assert set(http_links) == {httpserver.url_for(LIST_PATH)}
     for style in soup.find_all("style"):
         assert "url(" not in style.get_text() and "@import" not in style.get_text()
-    # The chart is inline: a data: URI of a real PNG.
+    # The chart is inline: data: URIs of real PNGs, drawn at twice their size (600×300 wide, 360×300 on a phone).
     (img,) = soup.find_all("img")
     src = str(img["src"])
     assert src.startswith("data:image/png;base64,")
-    assert png_size(base64.b64decode(src.split(",", 1)[1])) == (600, 300)
+    assert png_size(base64.b64decode(src.split(",", 1)[1])) == (1200, 600)
+    assert (img["width"], img["height"]) == ("600", "300")
+    (source,) = soup.find_all("source")
+    narrow, density = str(source["srcset"]).split(" ")
+    assert narrow.startswith("data:image/png;base64,") and density == "2x"
+    assert png_size(base64.b64decode(narrow.split(",", 1)[1])) == (720, 600)
 
 
 def test_rank_and_title(soup: BeautifulSoup) -> None:
@@ -319,3 +344,175 @@ def test_a_scraped_indicator_label_and_value_are_escaped() -> None:
     found = replace(found, alert=replace(found.alert, indicators=(IndicatorChange(evil, "1", evil, 1),)))
     html = render_report(school, [found], when)
     assert "<img src=x" not in html and html.count("&lt;img src=x onerror=alert(1)&gt;") >= 2
+
+
+# --- At a phone's width and a laptop's, in the real browser ----------------------------------------------------
+
+
+class DevTools:
+    """Chromium driven over its DevTools pipe (fds 3 and 4), for exact widths.
+
+    The command line's `--window-size` cannot go under 500 px in today's headless Chromium; the
+    DevTools protocol sets the viewport itself, as a phone has it (375 CSS px, `mobile`).
+    """
+
+    def __init__(self, chromium: str, profile: Path, log: Path) -> None:
+        # Chromium's ends of the pipes go above fd 9 first, so that putting them on 3 and 4 cannot clash.
+        ends = [*os.pipe(), *os.pipe()]
+        commands, self._write, self._read, answers = (fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10) for fd in ends)
+        for fd in ends:
+            os.close(fd)
+        arguments = [
+            *("--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run"),
+            *("--disable-background-networking", "--disable-component-update", "--disable-sync"),
+            *(f"--user-data-dir={profile}", "--remote-debugging-pipe", "about:blank"),
+        ]
+        # A small Python trampoline moves them onto 3 and 4 and becomes Chromium (no fork-time hook needed).
+        onto_3_and_4 = "import os, sys; a, b = map(int, sys.argv[1:3]); os.dup2(a, 3); os.dup2(b, 4); "
+        onto_3_and_4 += "os.close(a); os.close(b); os.execv(sys.argv[3], sys.argv[3:])"
+        self.log = log
+        with log.open("wb") as stderr:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", onto_3_and_4, str(commands), str(answers), chromium, *arguments],
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                pass_fds=(commands, answers),
+            )
+        os.close(commands)
+        os.close(answers)
+        self._buffer, self._id = b"", 0
+        self._events: list[dict[str, Any]] = []  # what Chromium said unasked, kept for `load`
+
+    def _message(self, deadline: float) -> dict[str, Any]:
+        while b"\0" not in self._buffer:
+            ready, _, _ = select.select([self._read], [], [], max(0.0, deadline - time.monotonic()))
+            chunk = os.read(self._read, 1 << 20) if ready else b""
+            if not chunk:  # a guard against a hung or dead browser, not a timed assertion
+                pytest.fail(f"Chromium stopped answering: {self.log.read_text(errors='replace')[-3000:]}")
+            self._buffer += chunk
+        message, _, self._buffer = self._buffer.partition(b"\0")
+        return dict(json.loads(message))
+
+    def call(self, method: str, session: str | None = None, **params: Any) -> dict[str, Any]:
+        self._id += 1
+        sent = {"id": self._id, "method": method, "params": params, **({"sessionId": session} if session else {})}
+        os.write(self._write, json.dumps(sent).encode() + b"\0")
+        deadline = time.monotonic() + 120
+        while (message := self._message(deadline)).get("id") != self._id:
+            self._events.append(message)
+        assert "error" not in message, (method, message["error"])
+        return dict(message["result"])
+
+    def load(self, session: str, url: str) -> None:
+        """Go to `url` and return once its load event has fired (an earlier page's events are dropped)."""
+        self._events.clear()
+        self.call("Page.navigate", session, url=url)
+        deadline = time.monotonic() + 120
+        while not any(e.get("method") == "Page.loadEventFired" for e in self._events):
+            self._events.append(self._message(deadline))
+
+    def close(self) -> None:
+        try:
+            self.call("Browser.close")
+            self.process.wait(timeout=30)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+            os.close(self._write)
+            os.close(self._read)
+
+
+@contextmanager
+def page_at(chromium: str, tmp_path: Path, url: str, width: int) -> Iterator[tuple[DevTools, str]]:
+    """The page loaded in a viewport `width` CSS px wide (a phone's below 600), at one device pixel per px."""
+    browser = DevTools(chromium, tmp_path / f"profile-{width}", tmp_path / f"chromium-{width}.log")
+    try:
+        target = browser.call("Target.createTarget", url="about:blank")["targetId"]
+        session = str(browser.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"])
+        browser.call("Page.enable", session)
+        metrics = {"width": width, "height": 800, "deviceScaleFactor": 1, "mobile": width < 600}
+        browser.call("Emulation.setDeviceMetricsOverride", session, **metrics)
+        browser.load(session, url)
+        yield browser, session
+    finally:
+        browser.close()
+
+
+# What the page measures of itself, once loaded: the page's width against the viewport's, the column's content
+# box, the chart's box, each table's box and its wrapper's, and any element sticking out past `width`.
+MEASURE = """(width => {
+  const box = e => { const r = e.getBoundingClientRect(); return {left: r.left, right: r.right, width: r.width}; };
+  const img = document.querySelector("img");
+  const scrolled = e => {  // inside a box of its own that scrolls (or clips), which the page does not widen
+    for (let a = e.parentElement; a && a !== document.body; a = a.parentElement)
+      if (getComputedStyle(a).overflowX !== "visible") return true;
+    return false;
+  };
+  return {
+    scrollWidth: document.documentElement.scrollWidth,
+    innerWidth: window.innerWidth,
+    column: (() => { const r = box(document.body), s = getComputedStyle(document.body);  // its content box
+                     const left = r.left + parseFloat(s.paddingLeft), right = r.right - parseFloat(s.paddingRight);
+                     return {left, right, width: right - left}; })(),
+    chart: img && {...box(img), complete: img.complete, wide: img.currentSrc === img.src,
+                   natural: [img.naturalWidth, img.naturalHeight]},
+    tables: [...document.querySelectorAll("table")].map(t => ({table: box(t), wrapper: box(t.parentElement),
+                                                             scrolls: getComputedStyle(t.parentElement).overflowX})),
+    sticking: [...document.body.querySelectorAll("*")]
+      .filter(e => e.getBoundingClientRect().right > width + 0.5 && !scrolled(e))
+      .map(e => e.tagName.toLowerCase() + (e.className ? "." + e.className : "")),
+  };
+})"""
+
+
+def look_at(chromium: str, tmp_path: Path, report: Path, width: int, capsys: pytest.CaptureFixture[str]) -> Any:
+    """The report's own measures at `width`, and its whole page saved to test-output/ for review."""
+    with page_at(chromium, tmp_path, report.as_uri(), width) as (browser, session):
+        measure = {"expression": f"{MEASURE}({width})", "returnByValue": True}
+        measured = browser.call("Runtime.evaluate", session, **measure)["result"]["value"]
+        height = browser.call("Page.getLayoutMetrics", session)["cssContentSize"]["height"]
+        clip = {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}
+        shot = browser.call("Page.captureScreenshot", session, format="png", captureBeyondViewport=True, clip=clip)
+    TEST_OUTPUT.mkdir(exist_ok=True)
+    path = TEST_OUTPUT / f"report-{width}px.png"
+    path.write_bytes(base64.b64decode(shot["data"]))
+    with capsys.disabled():
+        print(f"\nscreenshot of the report at {width} px: {path}")
+    assert png_size(path.read_bytes()) == (width, int(height))
+    return measured
+
+
+def test_at_a_phones_width_nothing_overflows_and_the_chart_fits(
+    report, chromium: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    m = look_at(chromium, tmp_path, report(), 375, capsys)
+    # (A page wider than a phone also widens its layout viewport: innerWidth would follow scrollWidth.)
+    assert m["scrollWidth"] <= 375, f"the page is {m['scrollWidth']} px wide; sticking out: {m['sticking']}"
+    assert m["innerWidth"] == 375 and m["sticking"] == []
+    chart, column = m["chart"], m["column"]
+    assert chart["complete"] and chart["left"] >= 0 and chart["right"] <= 375, chart
+    assert not chart["wide"] and chart["natural"] == [360, 300]  # the chart drawn for a phone, not the wide one
+    # Scaled to the column (351 px here, less than the chart's 360): neither cut nor sticking into the margin.
+    assert column["width"] < 360
+    assert abs(chart["left"] - column["left"]) < 1 and abs(chart["width"] - column["width"]) < 1, (chart, column)
+    assert len(m["tables"]) == 3  # by edition, the neighbourhood, the criteria: each in its own box
+    for t in m["tables"]:
+        assert t["scrolls"] == "auto", t
+        assert column["left"] - 0.5 <= t["wrapper"]["left"] and t["wrapper"]["right"] <= column["right"] + 0.5, t
+    # The neighbourhood (rank, school, group, four criteria, total) is wider than a phone: it scrolls in its box.
+    assert max(t["table"]["width"] for t in m["tables"]) > max(t["wrapper"]["width"] for t in m["tables"])
+
+
+def test_at_a_laptops_width_one_readable_column(
+    report, chromium: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    m = look_at(chromium, tmp_path, report(), 1280, capsys)
+    assert m["innerWidth"] == 1280 and m["scrollWidth"] <= 1280 and m["sticking"] == []
+    column = m["column"]
+    assert 600 <= column["width"] <= 56 * 16, column  # a column of at most 56em, not the whole screen
+    assert column["left"] > 100  # centred
+    chart = m["chart"]
+    assert chart["wide"] and chart["natural"] == [1200, 600] and chart["width"] == 600  # drawn twice as fine
+    assert column["left"] <= chart["left"] and chart["right"] <= column["right"]
+    for t in m["tables"]:
+        assert t["table"]["width"] <= t["wrapper"]["width"] + 0.5, t  # room enough: nothing scrolls

@@ -120,7 +120,7 @@ def test_pending_alert_is_listed_with_its_subject_and_last_error_while_smtp_is_d
     assert "NEEDS ATTENTION" not in out  # …though the ranking itself is fine
     lines = out.splitlines()
     at = lines.index("Pending alerts: 1")
-    item = lines[at + 1]
+    item = lines[at + 1].replace("\u202f", " ")  # the subject as sent, French spacing and all
     subject = "IMT Mines Alès : 27e (+6 places) au Palmarès général des écoles d'ingénieurs 2021"
     assert item.startswith(f"  - [comms] {subject} (queued ")
     assert f"tried 1 time(s), last error: Cannot reach the mail server 127.0.0.1:{smtp.port}" in item

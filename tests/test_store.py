@@ -13,7 +13,7 @@ import pytest
 import sqlite_utils
 
 from watcher.errors import StoreError
-from watcher.model import FetchLog, Indicator, RankingState, SchoolPage, Validators, Value
+from watcher.model import FetchLog, Indicator, PageAsk, RankingState, SchoolPage, Validators, Value
 from watcher.store.db import Store
 from watcher.store.schema import MIGRATIONS
 
@@ -174,6 +174,16 @@ def test_validators_are_replaced_by_the_latest_answer(tmp_path: Path) -> None:
         assert store.known("P").validators == {url: Validators(url, '"b"', "Mon, 19 Jan 2026 06:00:00 GMT")}
 
 
+def test_a_school_pages_last_ask_is_replaced_by_the_latest_and_read_back_by_address(tmp_path: Path) -> None:
+    ales, albi = "https://x/imt-mines-ales.html", "https://x/imt-mines-albi.html"
+    gone = PageAsk(ales, T0 + timedelta(days=1), 404, "the page of IMT Mines Alès could not be read")
+    with Store.open(tmp_path / "w.db") as store:
+        store.record_check("P", [], asks=[PageAsk(ales, T0, 200)])
+        store.record_check("P", [], asks=[gone, PageAsk(albi, T0, 304)])
+        known = store.known("P")
+    assert known.asks == {ales: gone, albi: PageAsk(albi, T0, 304)}
+
+
 def test_state_is_replaced_by_the_latest_check(tmp_path: Path) -> None:
     failing = RankingState("P", failures=2, failing_since=T0, failing_alerted=True, last_error="HTTP 503")
     with Store.open(tmp_path / "w.db") as store:
@@ -286,7 +296,9 @@ def test_a_database_of_every_older_schema_is_migrated_and_keeps_its_data(tmp_pat
         known = store.known("P")
         pending = store.pending()
         version_now = store.db.execute("select value from meta where key = 'schema_version'").fetchone()[0]
+        asks_columns = store.db["school_page_asks"].columns_dict
     assert version_now == str(len(MIGRATIONS))
+    assert asks_columns == {"url": str, "asked_at": str, "status": int, "warning": str}
     (read,) = known.snapshots
     # Every field an older schema had is kept; the school page's link came with schema 6.
     assert read.rows == tuple(replace(r, link=None) for r in snapshot.rows)
@@ -295,3 +307,4 @@ def test_a_database_of_every_older_schema_is_migrated_and_keeps_its_data(tmp_pat
     assert [(i.message_id, i.kind, i.attempts) for i in pending] == [(message["Message-ID"], "comms", 1)]
     assert known.state == (RankingState("P", last_check_at=T0, last_ok_at=T0) if version >= 2 else RankingState("P"))
     assert [p.indicators[0].value.text for p in known.school_pages] == (["41 000 €"] if version >= 4 else [])
+    assert known.asks == {}  # schema 9: when each school page was last asked for, from the next check on

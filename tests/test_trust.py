@@ -51,6 +51,10 @@ def test_an_edition_too_far_ahead_is_refused_until_the_operator_accepts_it(editi
     assert decision.error is not None and why in decision.error and "watcher accept-edition" in decision.error
     accepted = replace(known, state=RankingState("P", accepted_edition=edition))
     assert decide(accepted, Reading(typo), IMT, RULES, AT).outcome == "changed"
+    # Ops hear of it at the first refusal, whatever the threshold for ordinary failures: only they can answer.
+    patient = AlertsConfig(failures_before_alert=5)
+    assert [n.kind for n in decide(known, Reading(typo), IMT, patient, AT).notices] == ["failing"]
+    assert decide(known, Reading(None, failure="failed", error="timeout"), IMT, patient, AT).notices == ()
 
 
 def test_the_next_edition_needs_no_word_from_the_operator(editions) -> None:
@@ -89,7 +93,21 @@ def test_a_warning_is_told_to_ops_once_and_again_only_when_it_changes(editions) 
     third = decide(replace(known, state=second.state), Reading(None), other, RULES, AT + timedelta(hours=2))
     assert [n.kind for n in third.notices] == ["warning"]
     fixed = decide(replace(known, state=third.state), Reading(None), IMT, RULES, AT + timedelta(hours=3))
-    assert (fixed.notices, fixed.state.warning, fixed.state.warning_key) == ((), None, None)
+    assert (fixed.notices, fixed.state.warning) == ((), None)
+    # Coming back while the list is the same (a warning that comes and goes): not told again.
+    again = decide(replace(known, state=fixed.state), Reading(None), other, RULES, AT + timedelta(hours=4))
+    assert (again.notices, again.state.warning is not None) == ((), True)
+    # A new list that no longer shows it forgets it; when it comes back after that, it is told again.
+    clean = decide(replace(known, state=again.state), Reading(editions[2020]), IMT, RULES, AT + timedelta(hours=5))
+    assert (clean.notices, clean.state.warning_key) == ((), None)
+    back = decide(
+        replace(known, snapshots=(editions[2021], editions[2020]), state=clean.state),
+        Reading(None),
+        other,
+        RULES,
+        AT + timedelta(hours=6),
+    )
+    assert [n.kind for n in back.notices] == ["warning"]
 
 
 # --- Every failure counted --------------------------------------------------------------------------------
@@ -256,6 +274,22 @@ def test_a_typo_in_the_edition_waits_for_accept_edition_and_forget_undoes_it(
     assert "run `watcher accept-edition" in capsys.readouterr().err
 
 
+def test_forget_and_accept_edition_wait_for_a_check_in_flight_and_name_a_misspelt_ranking(
+    config: Path, site: Site, capsys
+) -> None:
+    assert main(["--config", str(config), "check"]) == 0  # 2020: the baseline
+    database = load_config(config).database
+    with check_lock(database):  # a check is running: its write would undo the repair
+        assert main(["--config", str(config), "forget", RANKING, "2020"]) == 2
+        assert main(["--config", str(config), "accept-edition", RANKING, "2031"]) == 2
+        assert capsys.readouterr().err.count("A check is already running") == 2
+    with Store.open(database) as store:
+        assert [s.edition for s in store.snapshots(RANKING)] == [2020]
+        assert store.state(RANKING).accepted_edition is None
+    assert main(["--config", str(config), "forget", "Palmarès général des écoles d'ingénieur", "2020"]) == 2
+    assert f"the rankings it holds: {RANKING!r}" in capsys.readouterr().err
+
+
 def test_a_retry_after_told_to_one_check_is_honoured_by_the_next_process(config: Path, site: Site, capsys) -> None:
     site.statuses[LIST_PATH] = [(503, {"Retry-After": "7200"})] * 10
     assert main(["--config", str(config), "check"]) == 1
@@ -302,3 +336,27 @@ def test_a_rank_cell_nested_thousands_deep_is_read_or_refused_never_a_crash() ->
     deep = page[:start] + b"<span>" * 5000 + page[start : start + 1] + b"</span>" * 5000 + page[start + 1 :]
     read = parse_list_page(deep, "https://www.letudiant.fr" + LIST_PATH)
     assert read.rows[0].rank == 1 and len(read.rows) == 167
+
+
+def test_a_long_lived_fetcher_takes_in_what_another_process_learnt_and_never_undoes_it() -> None:
+    """The daemon's fetcher, before each run: a pause and a robots.txt written by a `watcher check` run by hand
+    meanwhile are kept (the later pause, the newer robots.txt win), so the daemon's write does not erase them."""
+    from watcher.config import FetchConfig
+    from watcher.model import HostMemory
+    from watcher.pages.fetch import Fetcher
+
+    soon, later = AT + timedelta(hours=1), AT + timedelta(hours=3)
+    now = datetime.now(UTC)
+    with Fetcher(
+        FetchConfig(), "ops@example.org", [HostMemory("site.example", not_before=now + timedelta(hours=1))]
+    ) as f:
+        f.remember([HostMemory("site.example", not_before=now + timedelta(hours=3))])
+        f.remember([HostMemory("site.example", not_before=now + timedelta(minutes=5))])  # older news: ignored
+        robots = HostMemory("other.example", robots="User-agent: *\nDisallow: /x\n", robots_status=200,
+                            robots_fetched_at=later)  # fmt: skip
+        f.remember([robots])
+        f.remember([HostMemory("other.example", robots="", robots_status=200, robots_fetched_at=soon)])
+        kept = {h.host: h for h in f.hosts()}
+    assert kept["site.example"].not_before is not None
+    assert kept["site.example"].not_before > now + timedelta(hours=2)
+    assert kept["other.example"].robots == robots.robots

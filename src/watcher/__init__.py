@@ -13,10 +13,8 @@ Heavier modules (the parser, the store, the mail edge) are imported when first u
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from watcher.config import Config
-from watcher.config import load as _load
 from watcher.errors import (
     Busy,
     ConfigError,
@@ -28,10 +26,11 @@ from watcher.errors import (
     StoreError,
     WatcherError,
 )
-from watcher.model import Alert, Row, Snapshot
 
 if TYPE_CHECKING:
     from watcher.check import RunResult
+    from watcher.config import Config
+    from watcher.model import Alert, Row, Snapshot
 
 __all__ = [
     "Alert",
@@ -52,9 +51,24 @@ __all__ = [
 ]
 
 
+def __getattr__(name: str) -> Any:
+    # The config's validation and the model are loaded on first use, so that `watcher --help` starts at once.
+    if name == "Config":
+        from watcher.config import Config
+
+        return Config
+    if name in ("Alert", "Row", "Snapshot"):
+        from watcher import model
+
+        return getattr(model, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def load_config(path: str | Path) -> Config:
     """Read and check a config file; `ConfigError` names the key and the fix."""
-    return _load(Path(path))
+    from watcher.config import load
+
+    return load(Path(path))
 
 
 def run_once(config: Config) -> RunResult:

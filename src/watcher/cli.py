@@ -38,6 +38,7 @@ COMMANDS = {
     "test-email": "send a test email with the [email] settings and explain any failure",
     "forget": "remove an edition of a ranking recorded by mistake (and its unsent alerts); --dry-run shows it first",
     "accept-edition": "let the next check take an edition that looked too far ahead to be believed",
+    "lists": "show the lists the rankings link to: edition, the school's rank there, whether each is watched",
 }
 
 
@@ -49,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--config", type=Path, help=CONFIG_HELP)
     parser.add_argument("-v", "--verbose", action="count", default=0, help=VERBOSE_HELP)
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action=_Version, help="show the installed version and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("check", help=COMMANDS["check"], description=COMMANDS["check"])
     history = sub.add_parser("history", help=COMMANDS["history"], description=COMMANDS["history"])
@@ -85,12 +86,23 @@ def _parser() -> argparse.ArgumentParser:
     accept = sub.add_parser("accept-edition", help=COMMANDS["accept-edition"], description=COMMANDS["accept-edition"])
     accept.add_argument("ranking", help="the ranking's name, as in the config")
     accept.add_argument("edition", type=int, help="the edition the refusal named, e.g. 2027")
-    for name in ("daemon", "status", "test-email"):
+    for name in ("daemon", "status", "test-email", "lists"):
         sub.add_parser(name, help=COMMANDS[name], description=COMMANDS[name])
     for command in sub.choices.values():  # after the command too: `watcher check --config x.toml`
         command.add_argument("--config", type=Path, default=argparse.SUPPRESS, help=CONFIG_HELP)
         command.add_argument("-v", "--verbose", action="count", dest="verbose_after", default=0, help=VERBOSE_HELP)
     return parser
+
+
+class _Version(argparse.Action):
+    """`--version`, whose number is looked up only when asked: reading the package's metadata slows every start."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        print(f"{parser.prog} {_version()}")
+        parser.exit()
 
 
 def _version() -> str:
@@ -186,6 +198,15 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 1 if status.needs_attention else 0
 
 
+def cmd_lists(args: argparse.Namespace) -> int:
+    from watcher.views import lists_table
+
+    cfg = _config(args)
+    with _open_store(cfg) as store:
+        print(lists_table(cfg, store), end="")
+    return 0
+
+
 def cmd_test_email(args: argparse.Namespace) -> int:
     from watcher.mail import SmtpMailer, test_message
 
@@ -205,8 +226,8 @@ def cmd_test_email(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    from watcher.french.history import format_history, history_records, to_csv, to_json
-    from watcher.views import histories
+    from watcher.french.history import history_records, to_csv, to_json
+    from watcher.views import histories, history_table
 
     cfg = _config(args)
     store = _open_store(cfg)
@@ -214,10 +235,11 @@ def cmd_history(args: argparse.Namespace) -> int:
         known = [r.name for r in cfg.rankings]
         names = known + [n for n in store.rankings() if n not in known]
         series = histories(cfg, store, names)
+        table = history_table(cfg, store, names) if args.format == "table" else ""
     finally:
         store.close()
     if args.format == "table":
-        print("\n".join(format_history(name, entries, cfg.school.name) for name, entries in series.items()), end="")
+        print(table, end="")
     else:
         records = [r for name, entries in series.items() for r in history_records(name, entries, cfg.school.name)]
         print(to_csv(records) if args.format == "csv" else to_json(records), end="")
@@ -256,6 +278,7 @@ HANDLERS = {
     "test-email": cmd_test_email,
     "forget": cmd_forget,
     "accept-edition": cmd_accept_edition,
+    "lists": cmd_lists,
 }
 
 

@@ -72,6 +72,7 @@ class Daemon:
     """The scheduled loop around `run_check`; `run()` blocks until SIGTERM or SIGINT."""
 
     def __init__(self, config: Config) -> None:
+        from watcher.apart import Apart
         from watcher.mail import SmtpMailer
         from watcher.pages.fetch import Fetcher
         from watcher.store.db import Store
@@ -83,6 +84,7 @@ class Daemon:
         self.idle.set()
         with Store.open(config.database) as store:  # what each host asked of us before this daemon started
             self.fetcher = Fetcher(config.fetch, config.contact, store.hosts())
+        self.apart = Apart(self.fetcher)  # pages to parse, alerts to draw: in a child, so memory stays small
         self.mailer = LoggedMailer(SmtpMailer.from_env(config.email))
 
     def _now(self) -> datetime:
@@ -99,6 +101,8 @@ class Daemon:
         started = self._now()
         try:
             with check_lock(self.config.database), Store.open(self.config.database) as store:
+                # A `watcher check` run by hand meanwhile may have learnt a pause or a robots.txt: kept, not undone.
+                self.fetcher.remember(store.hosts())
                 result = run_check(
                     self.config,
                     store=store,
@@ -106,6 +110,7 @@ class Daemon:
                     mailer=self.mailer,
                     due_only=True,
                     should_stop=self.stop.is_set,
+                    offload=self.apart,
                 )
                 self._log_mail_trouble(store)
             for c in result.checks:
@@ -244,6 +249,9 @@ class Daemon:
         if not self.idle.wait(STOP_GRACE_SECONDS):
             # The step in flight is abandoned: SQLite rolls back its open transaction on the next open.
             log.warning("a check was still running; it is abandoned and its writes are rolled back")
+            from watcher.apart import end_children
+
+            end_children()
             logging.shutdown()
             sys.stderr.flush()
             os._exit(0)

@@ -99,12 +99,11 @@ def run_demo(output: Path) -> int:
     """Past palmarès imported, a baseline on the 2025 classement, then the 2026 one arrives: one alert, as .eml."""
     from watcher import config
     from watcher.check import run_check
-    from watcher.french.history import format_history
     from watcher.importer import import_pages
     from watcher.mail import FileMailer
     from watcher.pages.fetch import Fetcher
     from watcher.store import Store
-    from watcher.views import histories, print_run, write_report
+    from watcher.views import history_table, print_run, write_report
 
     output.mkdir(parents=True, exist_ok=True)
     database = (output / "demo.db").resolve()
@@ -147,7 +146,7 @@ def run_demo(output: Path) -> int:
                 print(f"\n{title}")
                 print_run(run_check(cfg, store=store, fetcher=fetcher, mailer=mailer))
         print("\n4. `watcher history`:")
-        print(format_history(RANKING, histories(cfg, store, [RANKING])[RANKING], cfg.school.name))
+        print(history_table(cfg, store, [RANKING]))
         report = write_report(cfg, store, output / "report.html")
         print(f"5. `watcher report`: {report} (open it in a browser)\n")
         store.close()

@@ -23,10 +23,22 @@ with ``raise ... from exc`` and a message that names what failed and where.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 
 class WatcherError(Exception):
     """Base class of every error `watcher` raises on purpose."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled whole, whatever the subclass's own arguments: the daemon's child process sends it back.
+        return _restored, (type(self), self.args, self.__dict__)
+
+
+def _restored(kind: type[WatcherError], args: tuple[Any, ...], state: dict[str, Any]) -> WatcherError:
+    error = kind.__new__(kind, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class ConfigError(WatcherError):

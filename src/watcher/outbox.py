@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from watcher.errors import MailError, ServerUnreachable
+from watcher.errors import MailError, ServerUnreachable, StoreError
 from watcher.mail import Accepted, Mailer
 from watcher.store.db import Store
 from watcher.store.outbox import OutboxItem
@@ -45,21 +45,29 @@ def deliver_pending(
     """
     sent: list[str] = []
     failed: list[tuple[str, str]] = []
+    unrecorded: list[Callable[[], None]] = []  # acceptances the database could not take at once
+
+    def record(item: OutboxItem, result: Accepted) -> None:
+        if result.refused:
+            reason = result.refusals()
+            retry_at = now() + retry_delay(item.attempts + 1, retry_seconds)
+            store.mark_partly_sent(item.message_id, [r.address for r in result.refused], reason, retry_at)
+            failed.append((item.message_id, reason))
+        else:
+            store.mark_sent(item.message_id, now())
+            sent.append(item.message_id)
+
     pending = store.pending(due_at=now() if due_only else None)
     for item in pending:
-        if should_stop():
-            break
+        if should_stop() or unrecorded:
+            break  # nothing more is sent while an acceptance waits to be written
 
         def accepted(result: Accepted, item: OutboxItem = item) -> None:
             # Recorded at the server's 250, before QUIT: a slow goodbye or a kill then must not cause a second copy.
-            if result.refused:
-                reason = result.refusals()
-                retry_at = now() + retry_delay(item.attempts + 1, retry_seconds)
-                store.mark_partly_sent(item.message_id, [r.address for r in result.refused], reason, retry_at)
-                failed.append((item.message_id, reason))
-            else:
-                store.mark_sent(item.message_id, now())
-                sent.append(item.message_id)
+            try:
+                record(item, result)
+            except StoreError:
+                unrecorded.append(lambda: record(item, result))  # tried again once the session is over
 
         try:
             mailer.send(item.message, to=item.retry_to, on_accepted=accepted)
@@ -68,4 +76,12 @@ def deliver_pending(
             failed.append((item.message_id, str(exc)))
             if isinstance(exc, ServerUnreachable):
                 break
+    for again in unrecorded:
+        try:
+            again()
+        except StoreError as exc:
+            raise StoreError(
+                f"{exc} The mail server accepted an email the database could not mark as sent: no other email was "
+                "sent; once the database is writable again, that one email may be sent a second time."
+            ) from exc
     return Delivery(tuple(sent), tuple(failed), len(store.pending()))

@@ -92,11 +92,21 @@ def cmd_capture(args: argparse.Namespace) -> int:
     return 0
 
 
+def _known(names: list[str]) -> str:
+    return "the rankings it holds: " + ", ".join(repr(n) for n in names) if names else "it holds none yet"
+
+
 def cmd_forget(args: argparse.Namespace) -> int:
     from watcher.french.words import paris_time
+    from watcher.store.lock import check_lock
 
     cfg = _config(args)
-    with _open_store(cfg) as store:
+    # Under the check lock: a check in flight would write back the edition (or its state) being removed.
+    with check_lock(cfg.database), _open_store(cfg) as store:
+        stored = store.rankings()
+        if args.ranking not in stored:
+            print(f"error: no ranking named {args.ranking!r} in the database; {_known(stored)}", file=sys.stderr)
+            return 2
         gone = store.forget(args.ranking, args.edition, dry_run=args.dry_run)
     if not gone:
         print(f"No snapshot of edition {args.edition} of {args.ranking!r}: nothing to remove.")
@@ -117,7 +127,10 @@ def cmd_accept_edition(args: argparse.Namespace) -> int:
     if args.ranking not in {r.name for r in cfg.rankings}:
         print(f"error: no ranking named {args.ranking!r} in the config", file=sys.stderr)
         return 2
-    with _open_store(cfg) as store:
+    from watcher.store.lock import check_lock
+
+    # Under the check lock: a check in flight writes the ranking's state, and would undo the acceptance.
+    with check_lock(cfg.database), _open_store(cfg) as store:
         store.accept_edition(args.ranking, args.edition)
     print(f"The next check of {args.ranking!r} takes edition {args.edition} if the list says so.")
     return 0

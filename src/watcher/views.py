@@ -8,10 +8,10 @@ from pathlib import Path
 
 from watcher.check import RunResult
 from watcher.config import Config
-from watcher.french.report import render_report, section
 from watcher.french.words import ordinal
 from watcher.model import Standing
 from watcher.news import series
+from watcher.news.figures import point_digits
 from watcher.news.identity import find_school
 from watcher.news.indicators import since_last_edition
 from watcher.news.series import school_history
@@ -34,7 +34,8 @@ def print_run(result: RunResult) -> None:
         if c.error:
             print(f"  error: {c.error}", file=sys.stderr)
             print(
-                "  Nothing was recorded for this ranking and no alert was sent; the next check tries again.",
+                "  Nothing was recorded for this ranking and the comms team was not alerted; the next check tries "
+                "again.",
                 file=sys.stderr,
             )
         if c.warning:
@@ -51,8 +52,22 @@ def histories(config: Config, store: Store, names: list[str]) -> dict[str, list[
     return {name: school_history(store.snapshots(name), config.school) for name in names}
 
 
+def history_table(config: Config, store: Store, names: list[str]) -> str:
+    """`watcher history`'s table for each named ranking, its points written as that ranking's lists write them."""
+    from watcher.french.history import format_history
+
+    tables = []
+    for name in names:
+        snapshots = store.snapshots(name)
+        digits = point_digits(row for snapshot in snapshots for row in snapshot.rows)
+        tables.append(format_history(name, school_history(snapshots, config.school), config.school.name, digits))
+    return "\n".join(tables)
+
+
 def write_report(config: Config, store: Store, output: Path) -> Path:
     """Build the report from the database and write it to `output`."""
+    from watcher.french.report import render_report, section  # the templates and the chart: for the report alone
+
     names = [r.name for r in config.rankings]
     names += [n for n in store.rankings() if n not in names]
     sections = []
@@ -65,3 +80,28 @@ def write_report(config: Config, store: Store, output: Path) -> Path:
             sections.append(found)
     output.write_text(render_report(config.school, sections, datetime.now(UTC)), encoding="utf-8")
     return output
+
+
+def lists_table(config: Config, store: Store) -> str:
+    """`watcher lists`: each list found linked from a ranking, its edition, the school's rank there, and whether it
+    is watched (the school is in it, or it was not read yet) or only read once a day (the school is not in it)."""
+    found = store.found_lists()
+    if not config.school.discover:
+        head = "Discovery is off ([school] discover = false): only the configured rankings are checked."
+        return head + ("\n" if not found else "\nLists found before:\n")
+    if not found:
+        return "No list found yet: run `watcher check` (the lists are found on each ranking's page when it changes).\n"
+    lines = []
+    for item in found:
+        last = series.latest(store.snapshots(item.name))
+        row = find_school(last, config.school) if last else None
+        if item.gone_at is not None:
+            status = f"no longer linked since {item.gone_at:%Y-%m-%d}: not checked"
+        elif last is None:
+            status = "not read yet: watched"
+        elif row is None:
+            status = f"edition {last.edition}, {config.school.name} not listed: read once a day"
+        else:
+            status = f"edition {last.edition}, {config.school.name} {ordinal(row.rank, row.tied)}: watched"
+        lines.append(f"{item.name}\n  {item.link.url}\n  {status}")
+    return "\n".join(lines) + "\n"

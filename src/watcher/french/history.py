@@ -7,24 +7,30 @@ import io
 import json
 from collections.abc import Sequence
 
-from watcher.french.words import number, ordinal, paris_time
+from watcher.french.words import ordinal, paris_time, points
 from watcher.model import Standing
+from watcher.news.series import missing_editions
 
 
-def format_history(ranking: str, entries: Sequence[Standing], school: str = "") -> str:
-    """A plain table, one line per edition, under the school's and the ranking's names."""
+def format_history(ranking: str, entries: Sequence[Standing], school: str = "", digits: int = 1) -> str:
+    """A plain table, one line per edition, under the school's and the ranking's names; the editions of which no
+    list was read between the first and the last are said, with how to fill them. Points have `digits` decimals."""
     title = f"{school} — {ranking}" if school else ranking
     if not entries:
         return f"{title}\n  no snapshot yet: run `watcher check` first\n"
-    lines = [title, f"  {'edition':<8} {'rank':<14} {'points':>7}  {'group':<6} {'schools':>7}  fetched"]
+    lines: list[tuple[int, str]] = []
     for e in entries:
         if e.row is None:
-            rank, points, group = "not ranked", "", ""
+            rank, score, group = "not ranked", "", ""
         else:
-            rank, points, group = ordinal(e.row.rank, e.row.tied), number(e.row.total), e.row.group or ""
+            rank, score, group = ordinal(e.row.rank, e.row.tied), points(e.row.total, digits), e.row.group or ""
         when = f"imported from a copy saved {paris_time(e.fetched_at)}" if e.imported else paris_time(e.fetched_at)
-        lines.append(f"  {e.edition:<8} {rank:<14} {points:>7}  {group:<6} {e.count:>7}  {when}")
-    return "\n".join(lines) + "\n"
+        lines.append((e.edition, f"  {e.edition:<9} {rank:<14} {score:>7}  {group:<6} {e.count:>7}  {when}"))
+    for first, last in missing_editions(entries):
+        years = str(first) if first == last else f"{first}–{last}"
+        lines.append((first, f"  {years:<9} no list read (import a saved copy: watcher import FILE --edition YEAR)"))
+    header = f"  {'edition':<9} {'rank':<14} {'points':>7}  {'group':<6} {'schools':>7}  fetched"
+    return "\n".join([title, header, *(line for _, line in sorted(lines))]) + "\n"
 
 
 FIELDS = ("school", "ranking", "edition", "rank", "ex_aequo", "points", "group", "schools", "fetched_at", "source")

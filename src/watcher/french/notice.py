@@ -57,6 +57,13 @@ def render_notice(notice: OpsNotice, *, sender: str, recipients: tuple[str, ...]
             "This is how a stale cache in front of the site shows. The version is recorded, but comms were not "
             "alerted of the flip; they hear of the next change to a version not seen recently."
         )
+    elif notice.kind == "list-gone":
+        subject = f"[watcher] {notice.ranking}: a list it linked to is gone"
+        body = (
+            f"At {when} the page of “{notice.ranking}” no longer linked these lists, found there before:\n  "
+            f"{notice.error}\n\nThey are not checked any more, and comms were not told. Their history is kept "
+            "(`watcher history`); a list linked again is watched again. `watcher lists` shows them all."
+        )
     else:
         subject = f"[watcher] {notice.ranking}: no successful check since {when}"
         body = (

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from watcher.french.words import count, number, ordinal, places
+from watcher.french.words import count, ordinal, places, points
 from watcher.model import SCORE_SUFFIX, Alert, PeerMove, Row, Standing
+from watcher.news.series import missing_editions
 
 
 @dataclass(frozen=True, slots=True)
 class Prose:
-    series: str | None  # "2019 : 40e, 2020 : 33e, 2021 : 27e"
+    series: str | None  # "2019 : 40e, 2020 : 33e, 2021 : 27e", gaps said
     peers: tuple[str, ...]
     overtakes: tuple[str, ...]
     progressed: tuple[str, ...]
@@ -48,12 +49,16 @@ def _overtakes(alert: Alert) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _change(change: float, digits: int) -> str:
+    """'+1,5 point', '−2,0 points' (French counts below two in the singular)."""
+    return f"{points(change, digits, signed=True)} point{'s' if abs(change) >= 2 else ''}"
+
+
 def _criteria(alert: Alert, sign: int) -> tuple[str, ...]:
     out = []
     for c in alert.criteria:
         if not c.is_total and c.change is not None and c.change * sign > 0:
-            plural = "s" if abs(c.change) >= 2 else ""
-            out.append(f"{c.label.lower()} ({'+' if c.change > 0 else ''}{number(c.change)} point{plural})")
+            out.append(f"{c.label.lower()} ({_change(c.change, alert.point_digits)})")
     raw = {change.label for change in alert.indicators}
     for change in alert.indicators:
         # A criterion's score on 10 is told once, with its raw value, in the paragraph (the email lists both).
@@ -78,7 +83,7 @@ def _notable(alert: Alert) -> tuple[str, ...]:
     out = []
     for c in alert.criteria:
         if c.notable and not c.is_total and c.change is not None and c.change > 0:
-            out.append(f"{c.label.lower()} (+{number(c.change)} point{'s' if c.change >= 2 else ''})")
+            out.append(f"{c.label.lower()} ({_change(c.change, alert.point_digits)})")
     raw = {change.label for change in alert.indicators}
     for change in alert.indicators:
         # A criterion's score on 10 is told once, with its raw value; the values as published, without symbols.
@@ -87,13 +92,16 @@ def _notable(alert: Alert) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _years(gaps: tuple[tuple[int, int], ...]) -> list[str]:
+    return [str(year) for first, last in gaps for year in range(first, last + 1)]
+
+
 def _earlier(alert: Alert) -> str | None:
     """'Elle était 40e en 2019 et 33e en 2020.', with the editions of which no list was read said so."""
     past = [s for s in alert.series if s.edition < alert.new_edition]
     if not past:
         return None
-    held = {s.edition for s in alert.series}
-    missing = [str(year) for year in range(past[0].edition, alert.new_edition) if year not in held]
+    missing = _years(missing_editions(alert.series, until=alert.new_edition))
     said = [
         f"{ordinal(s.row.rank, s.row.tied)} en {s.edition}" if s.row else f"non classée en {s.edition}" for s in past
     ]
@@ -101,11 +109,25 @@ def _earlier(alert: Alert) -> str | None:
     return f"Elle était {_enumerate(said)}{gap}."
 
 
+def series_text(series: tuple[Standing, ...]) -> str | None:
+    """'2020 : 33e, 2021 : 27e, 2022 à 2024 : pas de relevé, 2025 : 21e': every edition from the first held."""
+    items = [(s.edition, standing_text(s)) for s in series]
+    for first, last in missing_editions(series):
+        said = f"{first} : pas de relevé" if first == last else f"{first} à {last} : pas de relevé"
+        items.append((first, said))
+    return ", ".join(text for _, text in sorted(items)) or None
+
+
 def _paragraph(alert: Alert) -> str:
     old, new = alert.old_row, alert.new_row
     title = f"{alert.ranking} {alert.new_edition} de L'Étudiant"
     if new is None:
         assert old is not None
+        if alert.revision:
+            return (
+                f"{alert.school} ne figure plus dans la liste révisée du {title}, qui classe {alert.new_count} "
+                f"écoles. Elle y était {ordinal(old.rank, old.tied)} avant la révision."
+            )
         return (
             f"{alert.school} ne figure pas au {title}, qui classe {alert.new_count} écoles. "
             f"Elle était {ordinal(old.rank, old.tied)} dans l'édition {alert.old_edition}."
@@ -115,7 +137,8 @@ def _paragraph(alert: Alert) -> str:
     if old is None:
         earlier = [s for s in alert.series if s.row is not None and s.edition < alert.new_edition]
         verb = "fait son retour" if earlier else "fait son entrée"
-        opening = f"{alert.school} {verb} au {title} : elle est classée {ordinal(new.rank, new.tied)} {of_count}"
+        where = "dans la liste révisée du" if alert.revision else "au"
+        opening = f"{alert.school} {verb} {where} {title} : elle est classée {ordinal(new.rank, new.tied)} {of_count}"
     else:
         n = alert.places or 0
         where = "dans la liste révisée du" if alert.revision else "au"
@@ -132,6 +155,9 @@ def _paragraph(alert: Alert) -> str:
         half = "première" if place.first_half else "seconde"
         opening += f", et se positionne dans la {half} moitié du groupe {place.group}"
     sentences = [opening + "."]
+    for subset in alert.subsets:
+        tied = " ex aequo" if subset.tied else ""
+        sentences.append(f"Elle est la {ordinal(subset.position)} {subset.name}{tied} de ce classement.")
     if notable := _notable(alert):
         sentences.append(f"Elle progresse notamment en {_enumerate(notable)}.")
     if (earlier_text := _earlier(alert)) is not None:
@@ -141,7 +167,7 @@ def _paragraph(alert: Alert) -> str:
 
 def prose(alert: Alert) -> Prose:
     """Every sentence an alert adds to its figures."""
-    series = ", ".join(standing_text(s) for s in alert.series) or None
+    series = series_text(alert.series)
     progressed, declined = _criteria(alert, +1), _criteria(alert, -1)
     return Prose(
         series=series,

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email import policy
+from email.message import EmailMessage, MIMEPart
 from email.utils import format_datetime
 from functools import cache
 
 import jinja2
 
 from watcher.french.prose import prose
-from watcher.french.words import number, of, ordinal, paris_time, places
-from watcher.model import EMAIL_POLICY, Alert, Share
+from watcher.french.words import count, number, of, ordinal, paris_time, places, spaced
+from watcher.french.words import points as score
+from watcher.model import EMAIL_POLICY, Alert, Share, SubsetPlace
+from watcher.news.rules import publication_key
 
 __all__ = ["number", "ordinal", "paris_time", "places", "render_alert"]
 
@@ -26,6 +30,7 @@ class Figures:
     points_line: str | None
     group_line: str | None
     share_line: str | None
+    subset_lines: tuple[str, ...]  # "3e école post-bac (sur 12 classées ; 5e dans l'édition 2025) …"
     criteria: tuple[tuple[str, str, str, str], ...]  # label, before, after, change
     source_line: str
     rank_note: str | None  # how the ranks were counted, when the page shows none
@@ -65,10 +70,10 @@ def _move(alert: Alert) -> tuple[str, str | None]:
     return short, counted
 
 
-def _points(label: str, total: float | None, out_of: float | None = None) -> str:
+def _points(label: str, total: float | None, out_of: float | None, digits: int) -> str:
     if total is None:
         return f"{label} non publiée" if label else "non publiée"
-    points = f"{number(total)} points" + (f" sur {number(out_of)}" if out_of is not None else "")
+    points = f"{score(total, digits)} points" + (f" sur {number(out_of)}" if out_of is not None else "")
     return f"{label} : {points}" if label else points
 
 
@@ -81,12 +86,23 @@ def share_text(share: Share) -> str:
     return text + (f" : dans les {share.top} % premières écoles" if share.top is not None else "")
 
 
+def subset_line(place: SubsetPlace, before: str) -> str:
+    """'3e école post-bac (sur 12 classées ; 5e avant) : compté parmi les écoles que la configuration range sous
+    « école post-bac »'."""
+    then = f" ; {ordinal(place.before)} {before}" if place.before is not None else ""
+    return (
+        f"{ordinal(place.position, place.tied)} {place.name} (sur {place.size} classées{then}) : compté parmi les "
+        f"écoles de la liste que la configuration range sous « {place.name} »"
+    )
+
+
 def _criteria(alert: Alert) -> tuple[tuple[str, str, str, str], ...]:
     lines = []
     for c in alert.criteria:
-        change = "" if c.change is None else "=" if c.change == 0 else ("+" if c.change > 0 else "") + number(c.change)
+        digits = alert.point_digits
+        change = "" if c.change is None else score(c.change, digits, signed=True)
         shown = f"{c.label} (sur {number(c.out_of)})" if c.out_of is not None else c.label
-        lines.append((shown, number(c.before) if alert.old_row else "", number(c.after), change))
+        lines.append((shown, score(c.before, digits) if alert.old_row else "", score(c.after, digits), change))
     return tuple(lines)
 
 
@@ -95,24 +111,27 @@ def figures(alert: Alert) -> Figures:
     title = f"{alert.ranking} {alert.new_edition}"
     short, counted = _move(alert)
     new, old = alert.new_row, alert.old_row
+    revised = " (liste révisée)" if alert.revision else ""
     if new is not None and old is not None:
-        revised = " (liste révisée)" if alert.revision else ""
         subject = f"{alert.school} : {ordinal(new.rank, new.tied)} ({short}) au {title}{revised}"
         renamed = f" (listée « {old.bare_name} » auparavant)" if old.bare_name != new.bare_name else ""
         headline = f"{alert.school}{renamed} est classée {ordinal(new.rank, new.tied)} au {title} et {counted}."
     elif new is not None:
-        subject = f"{alert.school} entre au {title} : {ordinal(new.rank, new.tied)}"
+        # A revision that adds the school is one edition corrected, not a new one.
+        before = "avant sa révision" if alert.revision else f"de l'édition {alert.old_edition}"
+        subject = f"{alert.school} entre au {title} : {ordinal(new.rank, new.tied)}{revised}"
         headline = (
             f"{alert.school} figure au {title}, classée {ordinal(new.rank, new.tied)} ; "
-            f"elle n'était pas dans la liste de l'édition {alert.old_edition}."
+            f"elle n'était pas dans la liste {before}."
         )
     else:
         assert old is not None
-        subject = f"{alert.school} ne figure plus au {title}"
+        subject = f"{alert.school} ne figure plus au {title}{revised}"
         read = "lu en entier deux fois de suite" if alert.confirmed_reads > 1 else "lu en entier"
+        where = "avant sa révision" if alert.revision else f"dans l'édition {alert.old_edition}"
         headline = (
             f"{alert.school} ne figure plus au {title}, {read} ({alert.new_count} écoles) ; "
-            f"elle était {ordinal(old.rank, old.tied)} dans l'édition {alert.old_edition}."
+            f"elle était {ordinal(old.rank, old.tied)} {where}."
         )
     ranking_line = f"{alert.ranking}, édition {alert.new_edition} : {alert.new_count} écoles classées"
     if not alert.revision:
@@ -122,9 +141,9 @@ def figures(alert: Alert) -> Figures:
     points_line = group_line = share_line = None
     if new is not None:
         earlier = "avant la révision" if alert.revision else f"édition {alert.old_edition}"
-        points_line = _points("Note totale", new.total, new.total_max)
+        points_line = _points("Note totale", new.total, new.total_max, alert.point_digits)
         if old is not None:
-            points_line += f" ({earlier} : {_points('', old.total, old.total_max).strip(' :')})"
+            points_line += f" ({earlier} : {_points('', old.total, old.total_max, alert.point_digits).strip(' :')})"
         place = alert.new_group_place
         if place is not None:
             half = "première" if place.first_half else "seconde"
@@ -142,6 +161,10 @@ def figures(alert: Alert) -> Figures:
         points_line=points_line,
         group_line=group_line,
         share_line=share_line,
+        subset_lines=tuple(
+            subset_line(p, "avant la révision" if alert.revision else f"dans l'édition {alert.old_edition}")
+            for p in alert.subsets
+        ),
         criteria=_criteria(alert),
         source_line=f"Source : {alert.url} — relevé le {paris_time(alert.fetched_at)}",
         confirmation=(
@@ -175,26 +198,63 @@ def template_env() -> jinja2.Environment:
     return env
 
 
-def render_alert(alert: Alert, *, sender: str, recipients: tuple[str, ...], chart: bytes | None = None) -> EmailMessage:
+def other_list_line(alert: Alert) -> str:
+    """One line of a gathered email for another list of the same publication: 'Excellence académique : 12e
+    (+3 places ; 15e en 2025)'."""
+    old, new = alert.old_row, alert.new_row
+    if new is None:
+        assert old is not None
+        return f"{alert.ranking} : ne figure plus dans la liste (était {ordinal(old.rank, old.tied)})"
+    if old is None:
+        return f"{alert.ranking} : {ordinal(new.rank, new.tied)} (n'était pas dans la liste {alert.old_edition})"
+    short, _ = _move(alert)
+    before = f"{ordinal(old.rank, old.tied)} en {alert.old_edition}"
+    return f"{alert.ranking} : {ordinal(new.rank, new.tied)} ({short} ; {before})"
+
+
+def render_alert(
+    alert: Alert,
+    *,
+    sender: str,
+    recipients: tuple[str, ...],
+    chart: bytes | None = None,
+    others: Sequence[Alert] = (),
+) -> EmailMessage:
     """The email for one alert, with a Message-ID that is the same every time it is rendered.
 
-    `chart` (a PNG of the rank by edition) is embedded in the HTML part, not attached.
+    `chart` (a PNG of the rank by edition) is embedded in the HTML part, not attached. `others` are the alerts of
+    the other lists published the same day (`news.rules.publication` orders them): told after it, in one email.
     """
     fig = figures(alert)
     domain = sender.rpartition("@")[2]
-    chart_cid = f"chart-{alert.message_key}@{domain}" if chart else None
-    context = {"alert": alert, "fig": fig, "prose": prose(alert), "chart_cid": chart_cid}
+    key = publication_key((alert, *others)) if others else alert.message_key
+    chart_cid = f"chart-{key}@{domain}" if chart else None
+    moved = tuple(other_list_line(a) for a in others if a.places != 0)
+    kept = tuple(other_list_line(a) for a in others if a.places == 0)
+    context = {"alert": alert, "fig": fig, "prose": prose(alert), "chart_cid": chart_cid, "moved": moved, "kept": kept}
     message = EmailMessage(policy=EMAIL_POLICY)
-    message["Subject"] = fig.subject
+    lists = "" if not others else " et une autre liste" if len(others) == 1 else f" et {count(len(others), 'liste')}"
+    lists = lists.replace(" listes", " autres listes")
+    message["Subject"] = spaced(fig.subject + lists)
     message["From"] = sender
     message["To"] = ", ".join(recipients)
     message["Date"] = format_datetime(alert.fetched_at)
-    message["Message-ID"] = f"<{alert.message_key}@{domain}>"
+    message["Message-ID"] = f"<{key}@{domain}>"
     message["X-Watcher-Ranking"] = alert.ranking
-    message.set_content(template_env().get_template("alert.txt").render(context))
-    message.add_alternative(template_env().get_template("alert.html").render(context), subtype="html")
+    # French spacing over the whole text, so that no "15 %" or "2020 : 33e" breaks across lines on a phone.
+    message.set_content(spaced(template_env().get_template("alert.txt").render(context)))
+    message.add_alternative(spaced(template_env().get_template("alert.html").render(context)), subtype="html")
     if chart and chart_cid:
         html = message.get_body(("html",))
         assert html is not None
-        html.add_related(chart, "image", "png", cid=f"<{chart_cid}>", filename="classement.png", disposition="inline")
+        html.make_related()
+        html.attach(_inline_png(chart, chart_cid))
     return message
+
+
+def _inline_png(data: bytes, cid: str) -> MIMEPart:
+    # Encoded under the default policy: base64 in lines of 76 characters (RFC 2045), where EMAIL_POLICY's
+    # 998 (kept for the headers) would write lines of 996.
+    part = MIMEPart(policy=policy.default)
+    part.set_content(data, "image", "png", cid=f"<{cid}>", filename="classement.png", disposition="inline")
+    return part

@@ -13,18 +13,41 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from watcher.config import SchoolConfig
-from watcher.french.chart import rank_chart_png
+from watcher.french.chart import NARROW, WIDE, Size, rank_chart_png
 from watcher.french.prose import Prose, prose
 from watcher.french.render import figures, template_env
-from watcher.french.words import number, of, ordinal, paris_time
+from watcher.french.words import of, ordinal, paris_time, points, spaced
 from watcher.model import Alert, IndicatorChange, Row, Snapshot, Standing
 from watcher.news.diff import diff
+from watcher.news.figures import point_digits
 from watcher.news.identity import find_school
 from watcher.news.rules import alerts_for
 from watcher.news.series import in_order, previous_edition, school_history
 from watcher.news.series import latest as newest
 
 NEIGHBOURS = 5
+SHARP = 2  # the report's charts are drawn at twice their size, for phones' and laptops' dense screens
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """The rank chart as data: URIs, one drawn for wide screens and one for a phone's width."""
+
+    wide: str
+    narrow: str
+    wide_size: Size = WIDE
+    narrow_size: Size = NARROW
+
+
+def _chart(series: Sequence[Standing]) -> Chart | None:
+    wide, narrow = rank_chart_png(series, WIDE, SHARP), rank_chart_png(series, NARROW, SHARP)
+    if wide is None or narrow is None:
+        return None
+    return Chart(wide=_data_uri(wide), narrow=_data_uri(narrow))
+
+
+def _data_uri(png: bytes) -> str:
+    return f"data:image/png;base64,{base64.b64encode(png).decode()}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,11 +57,12 @@ class RankingSection:
     latest: Snapshot
     row: Row | None
     series: tuple[Standing, ...]
-    chart: str | None  # data: URI of the PNG
+    chart: Chart | None
     neighbours: tuple[Row, ...]
     alert: Alert | None  # the latest edition against the one before
     prose: Prose | None
     sources: tuple[Snapshot, ...]
+    digits: int  # decimals of every point figure of this ranking, as its lists write them
 
 
 def _neighbours(snapshot: Snapshot, row: Row | None) -> tuple[Row, ...]:
@@ -64,7 +88,6 @@ def section(
     assert latest is not None
     row = find_school(latest, school)
     series = tuple(school_history(snapshots, school))
-    png = rank_chart_png(series)
     previous = previous_edition(snapshots, latest.edition)
     alert = None
     if previous is not None:
@@ -76,24 +99,28 @@ def section(
         latest=latest,
         row=row,
         series=series,
-        chart=f"data:image/png;base64,{base64.b64encode(png).decode()}" if png else None,
+        chart=_chart(series),
         neighbours=_neighbours(latest, row),
         alert=alert,
         prose=prose(alert) if alert else None,
         sources=tuple(in_order(snapshots)),
+        digits=point_digits(r for snapshot in snapshots for r in snapshot.rows),
     )
 
 
 def render_report(school: SchoolConfig, sections: Sequence[RankingSection], generated: datetime) -> str:
     """The report's HTML, every scraped string escaped."""
     template = template_env().get_template("report.html")
-    return template.render(
+    html = template.render(
         school=school.name,
         sections=sections,
         generated=paris_time(generated),
         figures=figures,
-        number=number,
+        points=points,
         ordinal=ordinal,
         paris_time=paris_time,
         of=of,
     )
+    # French spacing in the text, not in the stylesheet (where " :" would be a syntax of its own).
+    style, _, body = html.rpartition("</style>")
+    return f"{style}</style>{spaced(body)}" if style else spaced(body)

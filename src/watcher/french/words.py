@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -21,6 +22,17 @@ def number(value: float | None, digits: int = 1) -> str:
         return "non publié"
     text = f"{value:,.{digits}f}".rstrip("0").rstrip(".") if digits else f"{value:,.0f}"
     return text.replace(",", NNBSP).replace(".", ",").replace("-", "−")
+
+
+def points(value: float | None, digits: int, *, signed: bool = False) -> str:
+    """A point figure with exactly `digits` decimals, as every figure of one list is written: 93 → '93,0' beside
+    '91,5'; `signed` puts '+' before a gain ('+1,5'), and a change of zero is '='."""
+    if value is None:
+        return "non publié"
+    text = f"{abs(value):,.{digits}f}".replace(",", NNBSP).replace(".", ",")
+    if not signed:
+        return f"−{text}" if value < 0 else text
+    return "=" if round(value, digits) == 0 else ("+" if value > 0 else "−") + text
 
 
 def spaced(text: str) -> str:
@@ -45,6 +57,10 @@ _ARTICLES = {
     "école": "l'", "ecole": "l'", "institut": "l'", "université": "l'", "universite": "l'",
     "espci": "l'", "insa": "l'", "utc": "l'", "epf": "l'", "ensta": "l'", "isae": "l'", "esiee": "l'",
     "enseeiht": "l'", "ensam": "l'", "eseo": "l'", "efrei": "l'", "ece": "l'", "ens": "l'", "estp": "l'",
+    "epita": "l'", "esilv": "l'", "esiea": "l'", "estaca": "l'", "esme": "l'", "ipsa": "l'", "isep": "l'",
+    "isen": "l'", "enac": "l'", "ensae": "l'", "ensai": "l'", "ensea": "l'", "utt": "l'",
+    "utbm": "l'", "eisti": "l'", "itii": "l'", "iti": "l'", "ensg": "l'", "ensc": "l'", "ensic": "l'",
+    "isima": "l'", "isara": "l'", "isa": "l'", "ismans": "l'", "iseg": "l'", "esigelec": "l'", "esitc": "l'",
     "cnam": "le ", "cesi": "le ",
 }  # fmt: skip
 _VOWELS = "aeiouyéèêàâîïôûAEIOUYÉÈÊÀÂÎÏÔÛ"  # not h: "de HEC", "de Hautes études"
@@ -52,7 +68,8 @@ _VOWELS = "aeiouyéèêàâîïôûAEIOUYÉÈÊÀÂÎÏÔÛ"  # not h: "de HEC",
 
 def of(name: str) -> str:
     """'de' before a school's name, elided or contracted: d'IMT Mines Alès, de l'ESPCI, du CNAM, de Centrale Lyon."""
-    article = _ARTICLES.get(name.split(" ", 1)[0].casefold().strip(",")) if name else None
+    # The first word, up to a space or a hyphen: "ISAE-Supaero" takes ISAE's article.
+    article = _ARTICLES.get(re.split(r"[\s\-]", name, maxsplit=1)[0].casefold().strip(",")) if name else None
     if article == "le ":
         return f"du {name}"
     if article == "l'":

@@ -292,7 +292,7 @@ def _numbered(docs: Sequence[Page], urls: Sequence[str]) -> tuple[str, list[dict
         for a in doc.select("a[href]"):
             parts = urlsplit(urljoin(url, str(a.get("href"))))
             for key, value in parse_qsl(parts.query):
-                if value.isdigit():
+                if value.isdecimal() and value.isascii():  # "²" is a digit to isdigit(), not to int()
                     found.append((a, key, parts.path, int(value)))
                     counts[(key, parts.path)] += 1
         links.append(found)
@@ -330,7 +330,9 @@ def _next(docs: Sequence[Page], urls: Sequence[str], param: str, numbered: list[
     here = []
     for i, url in enumerate(urls):
         value = dict(parse_qsl(urlsplit(url).query)).get(param, "")
-        here.append(int(value) if value.isdigit() else i + 1)  # a saved file: the pages are given in order
+        here.append(
+            int(value) if value.isdecimal() and value.isascii() else i + 1
+        )  # a saved file: the pages are given in order
     following = [
         [a for a in doc.select("a[href]") if n.get(id(a)) == h + 1]
         for doc, n, h in zip(docs, numbered, here, strict=True)

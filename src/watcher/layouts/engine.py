@@ -3,19 +3,24 @@
 The parser has no knowledge of any particular version of the site: all of it is in the layouts. It tries
 each layout whose marker is on the page; when none is, it refuses and says, for each layout, what was not
 found. When two layouts read the same page (a table for desktops and cards for phones), they must agree.
+
+Only the part of the page the layouts read is built into a tree (`find.built`): what their selectors can match,
+and a layout's `part` where its rows are found upward from an anchor. When a read of the part refuses, the whole
+page is read and decides, so a part that holds too little costs time, never a different answer.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from urllib.parse import urljoin, urlsplit
 
-import soupsieve
 from bs4 import BeautifulSoup, Tag
 
 from watcher.errors import NoLayoutFits, ParseRefused
-from watcher.layouts.find import Page
+from watcher.layouts.css import Fit, inner, needs
+from watcher.layouts.find import Page, Wanted, built
 from watcher.layouts.spec import Layout, builtin_layouts
 from watcher.layouts.table import ROW_FIELDS, Columns, columns, expand, own_cells
 from watcher.layouts.text import RANK, UNRANKED, decode, french_number, out_of, text_of
@@ -44,11 +49,14 @@ class ListPage:
     foreign_pages: tuple[str, ...] = ()  # pagination links that do not lead to another page of this list
 
 
-def _rows(doc: Page, layout: Layout) -> list[Tag]:
+def _rows(doc: Page, layout: Layout, url: str) -> list[Tag]:
     """The row elements, in order; with `anchor`, each anchor's nearest ancestor (or itself) matching `row`."""
     if not layout.anchor:
         return doc.select(layout.row)
-    rows = (soupsieve.closest(layout.row, anchor) for anchor in doc.select(layout.anchor))
+    rows = [doc.closest(anchor, layout.row) for anchor in doc.select(layout.anchor)]
+    if doc.partial and None in rows:
+        # The row may lie beyond the part that was built: the whole page decides.
+        raise ParseRefused(f"an anchor ({layout.anchor!r}) has no row within the part {layout.part!r}", url=url)
     return list({id(row): row for row in rows if row is not None}.values())
 
 
@@ -62,21 +70,23 @@ def _innermost(elements: list[Tag]) -> list[Tag]:
 class _RowReader:
     """Reads the fields of one layout from the row elements of one page."""
 
-    def __init__(self, layout: Layout, cols: Columns | None, url: str) -> None:
-        self.layout, self.cols, self.url = layout, cols, url
+    def __init__(self, doc: Page, layout: Layout, cols: Columns | None, url: str) -> None:
+        self.doc, self.layout, self.cols, self.url = doc, layout, cols, url
+        # Which column each `col:` field reads, and where the rank, school and total sit: found once per page.
+        index = cols.index if cols else {}
+        self._column = {spec: index.get(k) for k in ROW_FIELDS if (spec := getattr(layout, k)) and spec[:4] == "col:"}
+        self._named = [index[k] for k in ("rank", "school", "total") if k in index]
 
     def cell(self, row: Tag, spec: str | None, cells: list[Tag]) -> Tag | str | None:
         if spec is None:
             return None
         if spec.startswith("col:"):
-            assert self.cols is not None
-            key = next(k for k in ROW_FIELDS if getattr(self.layout, k) == spec)
-            i = self.cols.index.get(key)
+            i = self._column[spec]
             return cells[i] if i is not None and i < len(cells) else None
         if spec.startswith("re:"):
             match = re.search(spec[3:], text_of(row), re.IGNORECASE)
             return (match.group(1) if match.groups() else match.group()) if match else None
-        return row.select_one(spec)
+        return self.doc.first(row, spec)
 
     def text(self, row: Tag, spec: str | None, cells: list[Tag]) -> str:
         found = self.cell(row, spec, cells)
@@ -89,7 +99,7 @@ class _RowReader:
         if self.cols and self._spans(cells):
             return ""  # one cell across the school's columns: a heading or an advert, never a school
         school = self.cell(row, layout.school, cells)
-        link = row.select_one(layout.link) if layout.link else None
+        link = self.doc.first(row, layout.link) if layout.link else None
         if link is None and isinstance(school, Tag):
             link = school if school.name == "a" else school.find("a", href=True)
         rank_text = self.text(row, layout.rank, cells)
@@ -131,10 +141,8 @@ class _RowReader:
         )
 
     def _spans(self, cells: list[Tag]) -> bool:
-        assert self.cols is not None
-        found = [self.cols.index[k] for k in ("rank", "school", "total") if k in self.cols.index]
-        at = {id(cells[i]) for i in found if i < len(cells)}
-        return len(found) > 1 and len(at) == 1
+        at = {id(cells[i]) for i in self._named if i < len(cells)}
+        return len(self._named) > 1 and len(at) == 1
 
     def _group(self, row: Tag, cells: list[Tag]) -> str | None:
         """The group a column or element of the row gives (the letter alone, or "Groupe A+")."""
@@ -155,9 +163,9 @@ class _RowReader:
         if not layout.criteria or layout.criteria.startswith("col:"):
             return []
         out = []
-        for element in row.select(layout.criteria):
-            label = element.select_one(str(layout.criterion_label))
-            value = element.select_one(str(layout.criterion_value))
+        for element in self.doc.inside(row, layout.criteria):
+            label = self.doc.first(element, str(layout.criterion_label))
+            value = self.doc.first(element, str(layout.criterion_value))
             if label is not None:
                 out.append((text_of(label), text_of(value) if value is not None else ""))
         return out
@@ -192,8 +200,8 @@ def read_with(doc: Page, layout: Layout, url: str, group: str | None = None) -> 
     """Read one page with one layout, or refuse with what did not fit."""
     cols = columns(doc, layout, url)
     head = {id(tr) for tr in doc.select(layout.header)} if layout.header else set()
-    elements = _innermost([e for e in _rows(doc, layout) if id(e) not in head])
-    reader = _RowReader(layout, cols, url)
+    elements = _innermost([e for e in _rows(doc, layout, url) if id(e) not in head])
+    reader = _RowReader(doc, layout, cols, url)
     rows: list[Row] = []
     skipped = 0
     for element in elements:
@@ -244,27 +252,32 @@ def _key(page: ListPage) -> list[str]:
     return [normalize_name(row.name) for row in page.rows]
 
 
-def parse_list_page(
-    content: bytes,
-    url: str,
-    *,
-    encoding: str | None = None,
-    group: str | None = None,
-    layouts: tuple[Layout, ...] | None = None,
-    layout: str | None = None,
-) -> ListPage:
-    """Read one page of a list with the layout that fits it; `group` carries the previous page's last group."""
-    if _looks_truncated(content):
-        raise ParseRefused(
-            f"the page is truncated: it stops after {len(content):,} bytes without its closing </html>", url=url
-        )
-    candidates = layouts if layouts is not None else builtin_layouts()
-    if layout is not None:
-        candidates = tuple(c for c in candidates if c.name == layout)
-        if not candidates:
-            names = ", ".join(c.name for c in (layouts or builtin_layouts()))
-            raise ParseRefused(f"there is no layout named {layout!r} (the layouts are: {names})", url=url)
-    doc = Page(BeautifulSoup(decode(content, encoding, url), "lxml"))
+_NOT_CSS = ("col:", "re:")  # a field read from a column or by a pattern over the row's text
+
+
+@cache
+def _wanted(layout: Layout) -> Wanted | None:
+    """What a layout reads from a page (its marker's fits, then all), or None when only the whole page tells."""
+    everywhere = (layout.match, layout.anchor, layout.count, layout.edition, layout.declared, layout.next)
+    fits = [needs(s) for s in (*everywhere, layout.pagination) if s]
+    region: list[tuple[Fit, ...] | None] = [needs(layout.header)] if layout.header else []
+    region.append(None if layout.anchor else needs(layout.row))  # an anchor's row is found upward, not by fits
+    if None in region:
+        # Rows the selectors cannot place lie within `part`, when the layout gives it.
+        region = [*(r for r in region if r is not None), needs(layout.part) if layout.part else None]
+    # What is asked inside a row must find there all it looks at (`table a` needs the table, so it is built).
+    asked = (layout.school, layout.link, layout.rank, layout.total, layout.city, layout.group_field, layout.criteria)
+    within = [
+        inner(s) for s in (*asked, layout.criterion_label, layout.criterion_value) if s and not s.startswith(_NOT_CSS)
+    ]
+    markers = needs(layout.match)
+    if markers is None or None in fits or None in region or None in within:
+        return None
+    return markers, tuple(f for group in (*fits, *region, *within) if group for f in group)
+
+
+def read_page(doc: Page, candidates: tuple[Layout, ...], url: str, group: str | None) -> ListPage:
+    """Read one page with the layout that fits it, or refuse with what each layout did not find."""
     fitting = [c for c in candidates if doc.select_one(c.match) is not None]
     reasons = [f"{c.name}: nothing matches {c.match!r}" for c in candidates if c not in fitting]
     read: list[ListPage] = []
@@ -272,8 +285,8 @@ def parse_list_page(
         try:
             read.append(read_with(doc, candidate, url, group))
         except ParseRefused as exc:
-            if len(fitting) == 1:
-                raise  # the one layout of this page says what is wrong with it
+            if len(fitting) == 1 or doc.partial:
+                raise  # the one layout of this page says what is wrong with it; on a part, the whole page will
             reasons.append(f"{candidate.name}: {exc}")
     if not read:
         raise NoLayoutFits(
@@ -295,3 +308,41 @@ def parse_list_page(
                 url=url,
             )
     return read[0]
+
+
+def page_of(text: str, candidates: tuple[Layout, ...], *, whole: bool = False) -> Page:
+    """The page as the layouts read it: only the part they read, unless `whole` or a layout needs the whole page."""
+    wanted = [_wanted(c) for c in candidates]
+    if whole or None in wanted:
+        return Page(BeautifulSoup(text, "lxml"))
+    return built(text, [w for w in wanted if w is not None])
+
+
+def parse_list_page(
+    content: bytes,
+    url: str,
+    *,
+    encoding: str | None = None,
+    group: str | None = None,
+    layouts: tuple[Layout, ...] | None = None,
+    layout: str | None = None,
+) -> ListPage:
+    """Read one page of a list with the layout that fits it; `group` carries the previous page's last group."""
+    if _looks_truncated(content):
+        raise ParseRefused(
+            f"the page is truncated: it stops after {len(content):,} bytes without its closing </html>", url=url
+        )
+    candidates = layouts if layouts is not None else builtin_layouts()
+    if layout is not None:
+        candidates = tuple(c for c in candidates if c.name == layout)
+        if not candidates:
+            names = ", ".join(c.name for c in (layouts or builtin_layouts()))
+            raise ParseRefused(f"there is no layout named {layout!r} (the layouts are: {names})", url=url)
+    text = decode(content, encoding, url)
+    doc = page_of(text, candidates)
+    if doc.partial:
+        try:
+            return read_page(doc, candidates, url, group)
+        except ParseRefused:
+            doc = page_of(text, candidates, whole=True)  # what the part left out may be what decides: read it all
+    return read_page(doc, candidates, url, group)

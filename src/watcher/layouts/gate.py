@@ -10,12 +10,15 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from watcher.errors import ParseRefused
-from watcher.layouts.engine import ListPage, parse_list_page
 from watcher.layouts.spec import Layout
 from watcher.model import Row, Snapshot
+
+if TYPE_CHECKING:
+    from watcher.layouts.engine import ListPage
 
 MIN_ROWS = 10
 # Counts said in words are off by one at times (the press counted 167 where L'Étudiant said 168): a warning, not
@@ -53,6 +56,8 @@ def read_saved(
 ) -> list[ListPage]:
     """Saved pages of one list, in order. When the first page's real address is known, each later page is
     taken as the one the list expects next, so its pagination can prove the list whole."""
+    from watcher.layouts.engine import parse_list_page  # the HTML parser, only once there are pages to read
+
     pages: list[ListPage] = []
     for i, content in enumerate(contents):
         url = file_urls[i]

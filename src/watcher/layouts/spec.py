@@ -18,8 +18,6 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import soupsieve
-
 from watcher.errors import LayoutError
 
 DEFAULT_DECLARED = r"(?:classe|rassemble|compte|recense|réunit)\s+(\d{2,4})\s+[ée]coles"
@@ -55,6 +53,9 @@ class Layout:
     school_id: str | None = None  # regex over the link's path: group 1 is the school's stable id
     count: str | None = None  # CSS: one element per school on the page, to check that no school row was missed
     anchor: str | None = None  # CSS: one element inside each school; its row is its nearest ancestor matching `row`
+    # CSS: the elements that hold the rows found upward from `anchor`; only they and what the other selectors name
+    # are built into a tree (without it, the whole page is). A page where it holds too little is read whole.
+    part: str | None = None
 
     @property
     def derives_ranks(self) -> bool:
@@ -66,13 +67,15 @@ _REQUIRED = ("name", "match", "row", "school", "edition")
 _FIELDS = {f.name for f in fields(Layout)}
 _SELECTORS = (
     *("match", "row", "edition", "header", "link"),
-    *("criterion_label", "criterion_value", "next", "pagination", "declared", "count", "anchor"),
+    *("criterion_label", "criterion_value", "next", "pagination", "declared", "count", "anchor", "part"),
 )
 _ROW_FIELDS = ("school", "rank", "total", "city", "group_field")
 _PATTERNS = ("group", "declared_pattern", "school_id")
 
 
 def _check_selector(key: str, value: str) -> None:
+    import soupsieve  # its import compiles many patterns: only for a config or a parse that has selectors to check
+
     try:
         soupsieve.compile(value)
     except (soupsieve.SelectorSyntaxError, NotImplementedError, ValueError, TypeError) as exc:

@@ -30,7 +30,10 @@ def expand(cells: list[Tag]) -> list[Tag]:
     """One entry per column: a cell spanning three columns is listed three times."""
     out: list[Tag] = []
     for cell in cells:
-        out.extend([cell] * _span(cell, "colspan"))
+        if "colspan" in cell.attrs:
+            out.extend([cell] * _span(cell, "colspan"))
+        else:
+            out.append(cell)  # the usual cell, one column
     return out
 
 

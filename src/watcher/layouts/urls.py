@@ -22,7 +22,7 @@ def _numbered(path: str, base: str) -> int | None:
 def page_number(url: str, param: str, first: str | None = None) -> int:
     """The page's number: from its query (`?page=3`), or from its path next to the first page's; 1 without one."""
     value = dict(parse_qsl(urlsplit(url).query)).get(param, "")
-    if value.isdigit():
+    if value.isdecimal() and value.isascii():  # "²" is a digit to isdigit(), and int() would raise
         return int(value)
     numbered = _numbered(urlsplit(url).path, urlsplit(first).path) if first else None
     return numbered or 1

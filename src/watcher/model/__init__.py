@@ -14,20 +14,23 @@ from watcher.model.alerts import (
     PeerMove,
     Share,
     Standing,
+    SubsetPlace,
 )
 from watcher.model.checks import CheckOutcome, CheckWarning, Known, NoticeKind, RankingState, Reading
 from watcher.model.events import Entered, Event, GroupChanged, Left, Moved, NewEdition, Renamed, ScoreChanged
 from watcher.model.lists import (
     FetchLog,
     FetchOutcome,
+    FoundList,
     HostMemory,
+    ListLink,
     Row,
     Snapshot,
     Validators,
     content_hash,
     normalize_name,
 )
-from watcher.model.school_pages import SCORE_SUFFIX, Indicator, IndicatorChange, SchoolPage, Value, ValueKind
+from watcher.model.school_pages import SCORE_SUFFIX, Indicator, IndicatorChange, PageAsk, SchoolPage, Value, ValueKind
 
 __all__ = [
     "EMAIL_POLICY",
@@ -41,6 +44,7 @@ __all__ = [
     "Event",
     "FetchLog",
     "FetchOutcome",
+    "FoundList",
     "GroupChanged",
     "GroupPlace",
     "HostMemory",
@@ -48,10 +52,12 @@ __all__ = [
     "IndicatorChange",
     "Known",
     "Left",
+    "ListLink",
     "MailKind",
     "Moved",
     "NewEdition",
     "NoticeKind",
+    "PageAsk",
     "PeerMove",
     "RankingState",
     "Reading",
@@ -62,6 +68,7 @@ __all__ = [
     "Share",
     "Snapshot",
     "Standing",
+    "SubsetPlace",
     "Validators",
     "Value",
     "ValueKind",

@@ -33,6 +33,17 @@ class GroupPlace:
 
 
 @dataclass(frozen=True, slots=True)
+class SubsetPlace:
+    """Where a school stands among a subset of the list the config names (3e des 12 écoles post-bac)."""
+
+    name: str  # as the config names it: "école post-bac"
+    position: int  # 1 + the members ranked strictly ahead
+    size: int  # the members listed, the school included
+    tied: bool = False  # another member shares its rank
+    before: int | None = None  # its position in the old list, when it was listed there
+
+
+@dataclass(frozen=True, slots=True)
 class Share:
     """The schools ranked ahead of one (26 of 168), and the first N % of the list it is in (17 %)."""
 
@@ -106,3 +117,5 @@ class Alert:
     share: Share | None = None  # the schools ranked ahead in the new list
     criteria: tuple[CriterionDelta, ...] = ()  # the new row's criteria, then its total, against the old row
     revision: bool = False  # the same edition, revised: told as before / after, not as two years
+    point_digits: int = 0  # decimals of every point figure: 1 when any score of either list has one
+    subsets: tuple[SubsetPlace, ...] = ()  # its place among each subset the config names, in the new list

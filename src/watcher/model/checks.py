@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from watcher.model.lists import Snapshot, Validators
-from watcher.model.school_pages import SchoolPage
+from watcher.model.lists import FoundList, ListLink, Snapshot, Validators
+from watcher.model.school_pages import PageAsk, SchoolPage
 
 CheckOutcome = Literal["baseline", "changed", "unchanged", "not-modified", "refused", "failed"]
 # What an operator is told of a ranking.
-NoticeKind = Literal["failing", "recovered", "stale", "warning", "alternating", "layout"]
+NoticeKind = Literal["failing", "recovered", "stale", "warning", "alternating", "layout", "list-gone"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +49,9 @@ class Known:
     validators: dict[str, Validators] = field(default_factory=dict)  # by URL, for conditional requests
     school_pages: tuple[SchoolPage, ...] = ()  # the school pages read so far, in the order they were read
     state: RankingState | None = None
+    asks: dict[str, PageAsk] = field(default_factory=dict)  # by URL: when each school page was last asked for
+    lists: tuple[FoundList, ...] = ()  # the lists this ranking's page links to, found so far
+    found: bool = False  # this ranking is itself a list found linked from another (the school may not be in it)
 
     def __post_init__(self) -> None:
         if self.state is None:
@@ -67,3 +70,5 @@ class Reading:
     failure: Literal["refused", "failed"] | None = None
     error: str | None = None
     proposal: str | None = None  # when no layout fits: a layout inferred from the last list, checked, to paste
+    asks: tuple[PageAsk, ...] = ()  # the school pages asked for this time, and what they answered
+    related: tuple[ListLink, ...] | None = None  # the lists the first page links to; None when it was not read

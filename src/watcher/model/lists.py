@@ -144,3 +144,23 @@ class HostMemory:
     robots_status: int | None = None  # its HTTP status; None with robots_fetched_at set: the host was unreachable
     robots_fetched_at: datetime | None = None  # UTC
     crawl_delay: float | None = None  # seconds, from robots.txt for watcher (or *), at most 60
+
+
+@dataclass(frozen=True, slots=True)
+class ListLink:
+    """Another list a list's page links to: the same ranking by one criterion, or filtered by a specialty."""
+
+    url: str
+    name: str  # the link's text, else made from its address
+    kind: Literal["criterion", "specialty"]
+
+
+@dataclass(frozen=True, slots=True)
+class FoundList:
+    """A list found linked from a watched ranking's page, watched as a ranking of its own under `name`."""
+
+    link: ListLink
+    parent: str  # the configured ranking whose page links to it
+    name: str  # the ranking's name in emails and history: "<parent> — <link text>", fixed when first found
+    found_at: datetime
+    gone_at: datetime | None = None  # when the parent's page stopped linking it (it is then no longer checked)

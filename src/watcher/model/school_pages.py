@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 ValueKind = Literal["number", "percent", "range", "text", "not-given"]
@@ -66,3 +66,25 @@ class IndicatorChange:
     old: str
     new: str
     direction: int  # +1 progressed, -1 declined, 0 changed without a better or worse
+
+
+# A school's page changes with the list, not between its editions: it is asked for when the list changes, else once
+# a day (23 h, so that a daily check that starts a few minutes early still asks).
+ASK_AGAIN_AFTER = timedelta(hours=23)
+GONE = (404, 410)  # a page that is not there: asked for again only when the list changes
+
+
+@dataclass(frozen=True, slots=True)
+class PageAsk:
+    """The last time a school's page was asked for: the status it answered, and what the check warned of it."""
+
+    url: str
+    asked_at: datetime
+    status: int
+    warning: str | None = None
+
+    def due(self, at: datetime, *, list_changed: bool) -> bool:
+        """Whether to ask for the page again now."""
+        if list_changed:
+            return True
+        return self.status not in GONE and at - self.asked_at >= ASK_AGAIN_AFTER

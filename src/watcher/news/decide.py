@@ -13,8 +13,20 @@ from datetime import datetime, timedelta
 
 from watcher.config import AlertsConfig, SchoolConfig
 from watcher.layouts.plausible import was_partial
-from watcher.model import Alert, CheckOutcome, CheckWarning, Known, RankingState, Reading, Row, SchoolPage, Snapshot
+from watcher.model import (
+    Alert,
+    CheckOutcome,
+    CheckWarning,
+    FoundList,
+    Known,
+    RankingState,
+    Reading,
+    Row,
+    SchoolPage,
+    Snapshot,
+)
 from watcher.news.diff import diff
+from watcher.news.discovery import linked
 from watcher.news.doubts import edition_doubt, flipped_back, leaving
 from watcher.news.identity import find_school
 from watcher.news.indicators import since_last_edition
@@ -35,6 +47,7 @@ class Decision:
     school_row: Row | None = None
     alerts: tuple[Alert, ...] = ()
     school_pages: tuple[SchoolPage, ...] = ()  # school pages that changed, to record
+    lists: tuple[FoundList, ...] = ()  # the lists the ranking's page links to, to record (when it was read)
     warning: str | None = None
     error: str | None = None
 
@@ -43,9 +56,11 @@ class Decision:
         return self.outcome not in ("refused", "failed")
 
 
-def _warnings(current: Snapshot, previous: Snapshot | None, school: SchoolConfig, rebased: bool) -> list[CheckWarning]:
+def _warnings(
+    current: Snapshot, previous: Snapshot | None, school: SchoolConfig, rebased: bool, found: bool
+) -> list[CheckWarning]:
     warnings = []
-    if find_school(current, school) is None:
+    if find_school(current, school) is None and not found:  # a found list need not hold the school (nor its peers)
         warnings.append(
             CheckWarning(
                 "school-missing",
@@ -63,7 +78,7 @@ def _warnings(current: Snapshot, previous: Snapshot | None, school: SchoolConfig
         )
     if current.count_note:
         warnings.append(CheckWarning("count", current.count_note + " (one off: accepted)"))
-    for peer in school.peer_configs():
+    for peer in () if found else school.peer_configs():
         if find_school(current, peer) is None:
             text = f"peer {peer.name} is not in this list; check its spelling in [school] peers"
             warnings.append(CheckWarning(f"peer-missing:{peer.name}", text))
@@ -105,10 +120,14 @@ def decide(known: Known, reading: Reading, school: SchoolConfig, rules: AlertsCo
         gone = leaving(previous, snapshot, school)
         if gone and reading.confirmed_reads < 2:  # never news of a school leaving from one read
             error = f"{', '.join(gone)} seemed to have left the list, but no second whole read confirmed it"
-        error = error or edition_doubt(snapshot, known.snapshots, known.state, at)
+        doubt = edition_doubt(snapshot, known.snapshots, known.state, at)
+        error = error or doubt
+    else:
+        doubt = None
     if reading.failure is not None or error is not None:
         outcome = reading.failure or "refused"
-        state, notices = _after(known.state, rules, at, ok=False, changed=False, error=error)
+        # A doubtful edition waits for the operator's word: they hear of it at once, not after a few failures.
+        state, notices = _after(known.state, rules, at, ok=False, changed=False, error=error, at_once=doubt is not None)
         if reading.proposal is not None:  # the site's markup changed: ops get a layout to paste, once per proposal
             key = "layout:" + hashlib.sha256(reading.proposal.encode()).hexdigest()[:16]
             if key != known.state.warning_key:
@@ -118,7 +137,7 @@ def decide(known: Known, reading: Reading, school: SchoolConfig, rules: AlertsCo
     current = snapshot or previous
     assert current is not None  # a 304 is only possible after a first snapshot
     rebased = snapshot is not None and previous is not None and was_partial(previous, snapshot)
-    warnings = (*_warnings(current, previous, school, rebased), *reading.warnings)
+    warnings = (*_warnings(current, previous, school, rebased, known.found), *reading.warnings)
     quiet = snapshot is None or (previous is not None and previous.content_hash == snapshot.content_hash)
     alerts: tuple[Alert, ...] = ()
     flip = None
@@ -142,6 +161,12 @@ def decide(known: Known, reading: Reading, school: SchoolConfig, rules: AlertsCo
             f"between, at {previous.fetched_at:%Y-%m-%d %H:%M} UTC, differed"
         )
         notices += (OpsNotice("alternating", known.ranking, flip.fetched_at, 0, text, at),)
+    lists: tuple[FoundList, ...] = ()
+    if reading.related is not None:
+        lists, unlinked = linked(known.lists, reading.related, known.ranking, at)
+        if unlinked:  # one notice for every list gone at once (they share its Message-ID)
+            text = "\n  ".join(f"{g.name}: {g.link.url}" for g in unlinked)
+            notices += (OpsNotice("list-gone", known.ranking, at, 0, text, at),)
     return Decision(
         outcome,
         state,
@@ -151,6 +176,7 @@ def decide(known: Known, reading: Reading, school: SchoolConfig, rules: AlertsCo
         school_row=find_school(current, school),
         alerts=alerts,
         school_pages=_new_school_pages(known, reading.school_pages),
+        lists=lists,
         warning="; ".join(w.text for w in warnings) or None,
     )
 
@@ -164,6 +190,7 @@ def _after(
     changed: bool,
     error: str | None,
     warnings: tuple[CheckWarning, ...] = (),
+    at_once: bool = False,
 ) -> tuple[RankingState, tuple[OpsNotice, ...]]:
     new, notices = after_check(
         state,
@@ -171,7 +198,7 @@ def _after(
         changed=changed,
         error=error,
         now=at,
-        failures_before_alert=rules.failures_before_alert,
+        failures_before_alert=1 if at_once else rules.failures_before_alert,
         stale_after=timedelta(days=rules.stale_after_days),
         warnings=warnings,
     )

@@ -6,9 +6,10 @@ The renderers (emails, paragraph, report) only format these values, so two parts
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
-from watcher.model import Alert, CriterionDelta, GroupPlace, PeerMove, Row, Share, Snapshot
+from watcher.model import Alert, CriterionDelta, GroupPlace, PeerMove, Row, Share, Snapshot, SubsetPlace
 
 
 def places(old: Row | None, new: Row | None) -> int | None:
@@ -61,6 +62,23 @@ def criteria_deltas(old: Row | None, new: Row | None) -> tuple[CriterionDelta, .
     return tuple(deltas)
 
 
+def subset_place(name: str, members: Sequence[Row], row: Row, before: int | None = None) -> SubsetPlace:
+    """`row`'s place among `members` (rows of one list, `row` among them): one more than the members ranked
+    strictly ahead of it, so ties share a place as they do in the list."""
+    ahead = sum(1 for m in members if m.rank < row.rank)
+    tied = any(m.rank == row.rank and m.key != row.key for m in members)
+    return SubsetPlace(name, ahead + 1, len(members), tied, before)
+
+
+def point_digits(rows: Iterable[Row]) -> int:
+    """How many decimals every point figure is written with: one when any score of these rows has one, so
+    "93,0" stands beside "91,5" and "12" never beside "12,3"."""
+    for row in rows:
+        if any(v is not None and v != int(v) for v in (row.total, *(value for _, value in row.scores))):
+            return 1
+    return 0
+
+
 def peer_move(name: str, old: Row | None, new: Row | None) -> PeerMove:
     """A peer's rows in both lists, with its move."""
     return PeerMove(name, old, new, places(old, new))
@@ -87,4 +105,6 @@ def figure(alert: Alert) -> Alert:
         share=share_above(new.rank, alert.new_count) if new is not None else None,
         criteria=criteria_deltas(alert.old_row, new),
         revision=alert.old_edition == alert.new_edition,
+        # Never fewer decimals than the school's own figures need, whoever made the alert.
+        point_digits=max(alert.point_digits, point_digits(r for r in (alert.old_row, new) if r is not None)),
     )

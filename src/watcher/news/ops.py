@@ -42,17 +42,23 @@ def after_check(
 ) -> tuple[RankingState, list[OpsNotice]]:
     """The ranking's state after one check, and the notices that check calls for.
 
-    A warning is told once: again only when what it is about changes (its key), not at every check.
+    A warning is told once: again only for something new (its key), or when it comes back in a new list.
     """
     notices: list[OpsNotice] = []
     if ok:
         if state.failing_alerted or state.stale_alerted:
             since = state.failing_since or now
             notices.append(OpsNotice("recovered", state.ranking, since, state.failures, None, now))
-        key = ";".join(sorted({w.key for w in warnings})) or None
+        active = {w.key for w in warnings}
+        told = set(state.warning_key.split(";")) if state.warning_key else set()
+        if changed:
+            told &= active  # a new list: what it no longer shows may be told again if it comes back
         text = "; ".join(w.text for w in warnings) or None
-        if key is not None and key != state.warning_key:
+        if active - told:
             notices.append(OpsNotice("warning", state.ranking, now, 0, text, now))
+        # What was told is kept while the list stays the same, so that a warning coming and going between
+        # checks (a school page failing once in a while, a count only a full read sees) is told once.
+        key = ";".join(sorted(told | active)) or None
         return (
             RankingState(
                 ranking=state.ranking,

@@ -17,10 +17,12 @@ from watcher.model import (
     Event,
     NewEdition,
     PeerMove,
+    Row,
     Snapshot,
+    SubsetPlace,
 )
-from watcher.news.figures import figure, group_place, peer_move
-from watcher.news.identity import find_in_pair
+from watcher.news.figures import figure, group_place, peer_move, point_digits, subset_place
+from watcher.news.identity import find_in_pair, subset_members
 from watcher.news.series import school_history
 
 
@@ -42,6 +44,21 @@ def alert_key(ranking_url: str, old: Snapshot, new: Snapshot, school_key: str) -
     """
     raw = f"{ranking_url}|{old.content_hash}|{old.fetched_at.isoformat()}|{new.content_hash}|{school_key}"
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def subset_places(
+    old: Snapshot, new: Snapshot, old_row: Row | None, new_row: Row | None, school: SchoolConfig
+) -> tuple[SubsetPlace, ...]:
+    """The school's place among each subset the config names, in the new list (and the old one, when listed)."""
+    if new_row is None:
+        return ()
+    places = []
+    for subset in school.subsets:
+        before = None
+        if old_row is not None:
+            before = subset_place(subset.name, subset_members(old, subset, old_row), old_row).position
+        places.append(subset_place(subset.name, subset_members(new, subset, new_row), new_row, before))
+    return tuple(places)
 
 
 def alerts_for(
@@ -92,6 +109,28 @@ def alerts_for(
                 peers=peer_moves(old, new, school),
                 ranks_derived=new.ranks_derived or old.ranks_derived,
                 declared_count=new.declared_count if new.declared_count != new.count else None,
+                point_digits=point_digits([*old.rows, *new.rows]),
+                subsets=subset_places(old, new, old_row, new_row, school),
             )
         )
     ]
+
+
+def publication(alerts: Sequence[Alert], configured: Sequence[str]) -> tuple[Alert, ...]:
+    """The alerts of one publication day in the order one email tells them: the configured rankings first (the
+    general list), then the lists where the school moved, most places first, then where it entered or left, then
+    where it kept its rank."""
+
+    def order(alert: Alert) -> tuple[int, int, int, str]:
+        if alert.ranking in configured:
+            return (0, configured.index(alert.ranking), 0, "")
+        if alert.places:  # the largest moves first; of two as large, the gain
+            return (1, -abs(alert.places), -alert.places, alert.ranking)
+        return (2 if alert.places is None else 3, 0, 0, alert.ranking)
+
+    return tuple(sorted(alerts, key=order))
+
+
+def publication_key(alerts: Sequence[Alert]) -> str:
+    """One Message-ID for the email that gathers these alerts, the same whatever their order."""
+    return hashlib.sha256("\n".join(sorted(a.message_key for a in alerts)).encode()).hexdigest()[:32]

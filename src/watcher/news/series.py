@@ -54,6 +54,24 @@ def school_history(snapshots: Sequence[Snapshot], school: SchoolConfig) -> list[
     return standings[::-1]
 
 
+def missing_editions(series: Sequence[Standing], until: int | None = None) -> tuple[tuple[int, int], ...]:
+    """The runs of editions (first, last) between the first one held and `until` (else the last held) of which
+    no list was read: the series says so rather than skip from 2021 to 2025."""
+    held = sorted({s.edition for s in series})
+    if not held:
+        return ()
+    last = held[-1] if until is None else until
+    gaps: list[tuple[int, int]] = []
+    for year in range(held[0], last):
+        if year in held:
+            continue
+        if gaps and gaps[-1][1] == year - 1:
+            gaps[-1] = (gaps[-1][0], year)
+        else:
+            gaps.append((year, year))
+    return tuple(gaps)
+
+
 def renames(configured: Sequence[tuple[str, str]], stored: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
     """(old name, new name) for each configured ranking with no history whose URL is that of exactly one stored
     ranking no longer configured: a ranking renamed in the config keeps its history, and its next check is not a

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import random
+import ssl
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -111,21 +112,34 @@ class Fetcher:
         self._logins: dict[str, tuple[str, str]] = {}  # per host, from a URL's user:password@
         self._until: float | None = None  # monotonic time by which the current check must be done
         self._limit = 0.0
-        self._client = httpx.Client(
-            headers={
-                "User-Agent": self.user_agent,
-                "Accept": "text/html,application/xhtml+xml",
-                "Accept-Encoding": ACCEPT_ENCODING,
-            },
-            timeout=httpx.Timeout(config.timeout_seconds),
-            follow_redirects=False,  # followed by hand: on the same host only, each one logged
-            # One connection per request: the deadline cuts the connection it saw being made.
-            limits=httpx.Limits(max_keepalive_connections=0),
-            transport=transport,
-        )
+        self._transport = transport
+        self._clients: dict[str, httpx.Client] = {}  # per scheme, made when first needed (`_client`)
+
+    def _client(self, url: str) -> httpx.Client:
+        """The client for the URL's scheme: loading the certificate authorities costs more CPU than a whole
+        unchanged check, so it is done only when a page is asked for over https."""
+        scheme = "https" if url.lower().startswith("https:") else "http"
+        if scheme not in self._clients:
+            # Over http no TLS is negotiated: a context that trusts no authority, so can verify nothing, is enough.
+            verify = True if scheme == "https" else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            self._clients[scheme] = httpx.Client(
+                headers={
+                    "User-Agent": self.user_agent,
+                    "Accept": "text/html,application/xhtml+xml",
+                    "Accept-Encoding": ACCEPT_ENCODING,
+                },
+                verify=verify,
+                timeout=httpx.Timeout(self.config.timeout_seconds),
+                follow_redirects=False,  # followed by hand: on the same host only, each one logged
+                # One connection per request: the deadline cuts the connection it saw being made.
+                limits=httpx.Limits(max_keepalive_connections=0),
+                transport=self._transport,
+            )
+        return self._clients[scheme]
 
     def close(self) -> None:
-        self._client.close()
+        for client in self._clients.values():
+            client.close()
 
     def __enter__(self) -> Fetcher:
         return self
@@ -141,6 +155,15 @@ class Fetcher:
     def hosts(self) -> tuple[HostMemory, ...]:
         """What to remember of each host for the next process (see the class's docstring)."""
         return self._hosts.memories()
+
+    def remember(self, hosts: Sequence[HostMemory]) -> None:
+        """Take in what the database says of each host now (a long-lived fetcher, before each run)."""
+        self._hosts.merge(hosts)
+
+    def adopt(self, log: Sequence[FetchLog], hosts: Sequence[HostMemory]) -> None:
+        """The requests a copy of this Fetcher made in a child process (`watcher.apart`), and what it learnt."""
+        self.log.extend(log)
+        self._hosts.adopt(hosts)
 
     def get(
         self, url: str, validators: Validators | None = None, *, browser: bool = False, within: str | None = None
@@ -294,7 +317,7 @@ class Fetcher:
         login = self._logins.get(host_of(url))
         try:
             try:
-                with self._client.stream(
+                with self._client(url).stream(
                     "GET",
                     url,
                     headers=headers,

@@ -190,6 +190,28 @@ class Hosts:
         self._host(host_of(url)).not_before = until
         return until
 
+    def adopt(self, memories: Sequence[HostMemory]) -> None:
+        """What another process just learnt of each host (pauses asked, robots.txt); it has just asked them."""
+        for memory in memories:
+            host = self._host(memory.host)
+            host.not_before = _utc(memory.not_before)
+            fetched_at = _utc(memory.robots_fetched_at)
+            if fetched_at is not None:
+                host.robots = Robots(memory.robots, memory.robots_status, fetched_at)
+            host.last_request = self._clock()
+
+    def merge(self, remembered: Sequence[HostMemory]) -> None:
+        """What the database holds now, written meanwhile by another process (a `watcher check` run by hand):
+        the later pause and the newer robots.txt win, so that this process neither forgets nor undoes them."""
+        for memory in remembered:
+            host = self._host(memory.host)
+            not_before = _utc(memory.not_before)
+            if not_before is not None and (host.not_before is None or not_before > host.not_before):
+                host.not_before = not_before
+            fetched_at = _utc(memory.robots_fetched_at)
+            if fetched_at is not None and (host.robots is None or fetched_at > host.robots.fetched_at):
+                host.robots = Robots(memory.robots, memory.robots_status, fetched_at)
+
     def memories(self) -> tuple[HostMemory, ...]:
         """What to keep for the next process: one value per host this one knows."""
         now = datetime.now(UTC)

@@ -3,17 +3,16 @@ or next links show, each parsed by the layout that fits."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
-from bs4 import BeautifulSoup
-
 from watcher.errors import FetchError, ParseRefused
-from watcher.layouts import Layout, ListPage, next_to_read, parse_list_page, same_list
-from watcher.layouts.text import decode
-from watcher.layouts.urls import page_number
 from watcher.model import Snapshot, Validators
 from watcher.pages.fetch import Fetcher, Page
 from watcher.pages.hosts import redacted
+
+if TYPE_CHECKING:
+    from watcher.layouts import Layout, ListPage
 
 
 def read_list(
@@ -30,6 +29,8 @@ def read_list(
 
     `pages` receives each page as it is fetched, so a caller keeps them even when the list is refused.
     """
+    from watcher.layouts import next_to_read, parse_list_page  # the HTML parser: only for pages with content
+
     pages = pages if pages is not None else []
     pages.append(first)
     parsed = [parse_list_page(first.content, first.url, encoding=first.encoding, layouts=layouts, layout=layout)]
@@ -83,6 +84,12 @@ def first_page(
 def numbered_pages(content: bytes, url: str, encoding: str | None, max_pages: int) -> list[str]:
     """The other pages of a list as its first page links to them (`?page=N` on the same path), in order, whatever
     the markup: for a page no layout reads yet."""
+    from bs4 import BeautifulSoup
+
+    from watcher.layouts import same_list
+    from watcher.layouts.text import decode
+    from watcher.layouts.urls import page_number
+
     doc = BeautifulSoup(decode(content, encoding, url), "lxml")
     found: dict[int, str] = {}
     for link in doc.find_all("a", href=True):

@@ -21,9 +21,11 @@ import sqlite_utils
 from watcher.errors import StoreError
 from watcher.model import (
     FetchLog,
+    FoundList,
     HostMemory,
     Indicator,
     Known,
+    PageAsk,
     RankingState,
     Row,
     SchoolPage,
@@ -33,7 +35,16 @@ from watcher.model import (
 )
 from watcher.news.series import renames
 from watcher.store.outbox import OutboxTable
-from watcher.store.records import host_from, host_record, row_from, snapshot_from, state_from, state_record
+from watcher.store.records import (
+    found_list_from,
+    found_list_record,
+    host_from,
+    host_record,
+    row_from,
+    snapshot_from,
+    state_from,
+    state_record,
+)
 from watcher.store.schema import MIGRATIONS
 
 
@@ -104,7 +115,22 @@ class Store(OutboxTable):
                 validators=validators,
                 school_pages=tuple(self._school_pages()),
                 state=self._state(ranking),
+                asks={
+                    r["url"]: PageAsk(r["url"], datetime.fromisoformat(r["asked_at"]), r["status"], r["warning"])
+                    for r in self.db.table("school_page_asks").rows
+                },
+                lists=tuple(self._found_lists(ranking)),
+                found=self.db.table("found_lists").count_where("name = ?", [ranking]) > 0,
             )
+
+    def found_lists(self, parent: str | None = None) -> list[FoundList]:
+        """The lists found linked from a ranking's page (from every ranking's without `parent`), in finding order."""
+        with self._reading("the lists found"):
+            return self._found_lists(parent)
+
+    def _found_lists(self, parent: str | None) -> list[FoundList]:
+        where, params = ("parent = ?", [parent]) if parent is not None else (None, [])
+        return [found_list_from(r) for r in self.db.table("found_lists").rows_where(where, params, order_by="rowid")]
 
     def snapshots(self, ranking: str) -> list[Snapshot]:
         """Every snapshot of a ranking, in the order they were recorded."""
@@ -118,7 +144,8 @@ class Store(OutboxTable):
 
     def rankings(self) -> list[str]:
         """The names of the rankings that have a snapshot."""
-        return [r[0] for r in self.db.execute("select distinct ranking from snapshots order by ranking")]
+        with self._reading("the rankings"):
+            return [r[0] for r in self.db.execute("select distinct ranking from snapshots order by ranking")]
 
     def state(self, ranking: str) -> RankingState:
         """What the last checks of `ranking` said."""
@@ -180,8 +207,12 @@ class Store(OutboxTable):
         state: RankingState | None = None,
         school_pages: Sequence[SchoolPage] = (),
         hosts: Sequence[HostMemory] = (),
+        asks: Sequence[PageAsk] = (),
+        lists: Sequence[FoundList] = (),
+        held: Sequence[EmailMessage] = (),
     ) -> None:
-        """Everything one check of one ranking learnt, in one transaction."""
+        """Everything one check of one ranking learnt, in one transaction. `held` comms alerts wait to be gathered
+        with the other lists' of the same publication (`gather`, or `release_held` if the run ends first)."""
         with self._writing(f"the check of {ranking!r}"):
             self.db.table("fetches").insert_all(
                 [
@@ -206,6 +237,8 @@ class Store(OutboxTable):
                 )
             for message in alerts:
                 self._enqueue(ranking, "comms", message)
+            for message in held:
+                self._enqueue(ranking, "comms", message, "held")
             for message in ops_alerts:
                 self._enqueue(ranking, "ops", message)
             if state is not None:
@@ -214,6 +247,11 @@ class Store(OutboxTable):
                 self._insert_school_page(page)
             for host in hosts:
                 self.db.table("hosts").upsert(host_record(host), pk="host")
+            for ask in asks:
+                record = {"url": ask.url, "asked_at": ask.asked_at.isoformat(), "status": ask.status}
+                self.db.table("school_page_asks").upsert({**record, "warning": ask.warning}, pk="url")
+            for found in lists:
+                self.db.table("found_lists").upsert(found_list_record(found), pk="url")
 
     def _insert_school_page(self, page: SchoolPage) -> None:
         table = self.db.table("school_pages")
@@ -286,9 +324,9 @@ class Store(OutboxTable):
 
     def adopt_renamed(self, configured: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
         """Give a ranking renamed in the config (same URL) the history kept under its old name; say which."""
-        stored = [(r[0], r[1]) for r in self.db.execute("select distinct ranking, url from snapshots")]
-        found = renames(configured, stored)
         with self._writing("a renamed ranking"):
+            stored = [(r[0], r[1]) for r in self.db.execute("select distinct ranking, url from snapshots")]
+            found = renames(configured, stored)
             for old, new in found:
                 for table in ("snapshots", "outbox", "ranking_state", "fetches"):
                     self.db.execute(f"update {table} set ranking = ? where ranking = ?", [new, old])

@@ -36,6 +36,7 @@ class OutboxTable:
 
     db: sqlite_utils.Database
     _writing: Callable[[str], AbstractContextManager[None]]  # the store's one-transaction writer
+    _reading: Callable[[str], AbstractContextManager[None]]  # and reader: a database error is a StoreError
 
     def pending(self, due_at: datetime | None = None) -> list[OutboxItem]:
         """Alerts not yet accepted by the SMTP server, oldest first; with `due_at`, only those due by then."""
@@ -43,6 +44,8 @@ class OutboxTable:
         if due_at is not None:
             where += " and (next_attempt_at is null or next_attempt_at <= ?)"
             params.append(due_at.isoformat())
+        with self._reading("the outbox"):
+            rows = list(self.db.table("outbox").rows_where(where, params, order_by="created_at, message_id"))
         return [
             OutboxItem(
                 message_id=r["message_id"],
@@ -54,10 +57,10 @@ class OutboxTable:
                 message=message_from_bytes(r["message"], policy=EMAIL_POLICY),
                 retry_to=tuple(json.loads(r["retry_to"])) if r["retry_to"] is not None else None,
             )
-            for r in self.db.table("outbox").rows_where(where, params, order_by="created_at, message_id")
+            for r in rows
         ]
 
-    def _enqueue(self, ranking: str, kind: MailKind, message: EmailMessage) -> None:
+    def _enqueue(self, ranking: str, kind: MailKind, message: EmailMessage, status: str = "pending") -> None:
         self.db.table("outbox").insert(
             {
                 "message_id": message["Message-ID"],
@@ -67,11 +70,23 @@ class OutboxTable:
                 "subject": message["Subject"],
                 "recipients": message["To"],
                 "message": bytes(message),
-                "status": "pending",
+                "status": status,
                 "attempts": 0,
             },
             ignore=True,  # the same alert (same Message-ID) is queued once
         )
+
+    def gather(self, ranking: str, held: Sequence[str], message: EmailMessage) -> None:
+        """Replace the held alerts of one publication by the one email that tells them all, in one transaction."""
+        with self._writing("the alerts of a publication, gathered"):
+            for message_id in held:
+                self.db.execute("update outbox set status = 'gathered' where message_id = ?", [message_id])
+            self._enqueue(ranking, "comms", message)
+
+    def release_held(self) -> int:
+        """Alerts held for gathering by a run that ended before it gathered them: sent as they are (none is lost)."""
+        with self._writing("the alerts held by an unfinished run"):
+            return self.db.execute("update outbox set status = 'pending' where status = 'held'").rowcount
 
     def mark_sent(self, message_id: str, at: datetime) -> None:
         """The server accepted the email for every recipient still to deliver to: it leaves the outbox for good."""

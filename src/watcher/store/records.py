@@ -7,7 +7,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from watcher.model import HostMemory, RankingState, Row, Snapshot
+from watcher.model import FoundList, HostMemory, ListLink, RankingState, Row, Snapshot
 
 
 def _time(value: str | None) -> datetime | None:
@@ -103,3 +103,22 @@ def host_record(host: HostMemory) -> dict[str, Any]:
         "robots_fetched_at": iso(host.robots_fetched_at),
         "crawl_delay": host.crawl_delay,
     }
+
+
+def found_list_record(found: FoundList) -> dict[str, object]:
+    """A found list as its row of `found_lists`."""
+    return {
+        "url": found.link.url,
+        "parent": found.parent,
+        "name": found.name,
+        "link_text": found.link.name,
+        "kind": found.link.kind,
+        "found_at": found.found_at.isoformat(),
+        "gone_at": iso(found.gone_at),
+    }
+
+
+def found_list_from(r: dict[str, Any]) -> FoundList:
+    """A row of `found_lists` as the value a check uses."""
+    link = ListLink(r["url"], r["link_text"], r["kind"])
+    return FoundList(link, r["parent"], r["name"], datetime.fromisoformat(r["found_at"]), _time(r["gone_at"]))

@@ -171,4 +171,36 @@ def _v8(db: sqlite_utils.Database) -> None:
     state.add_column("accepted_edition", int)
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8)
+def _v9(db: sqlite_utils.Database) -> None:
+    # A school's page is asked for when the list changes or once a day, one that answered 404 only when the list
+    # changes: when each was last asked for must outlive the process (`watcher check` from cron).
+    db.table("school_page_asks").create(
+        {
+            "url": str,
+            "asked_at": str,  # ISO time of the last request
+            "status": int,  # what the server answered: 200, 304, 404…
+            "warning": str,  # what that check warned of the page (said again until it is asked again), or null
+        },
+        pk="url",
+    )
+
+
+def _v10(db: sqlite_utils.Database) -> None:
+    # The lists a watched ranking links to (by criterion, by specialty), each watched as a ranking of its own.
+    db.table("found_lists").create(
+        {
+            "url": str,
+            "parent": str,  # the configured ranking whose page links to it
+            "name": str,  # the ranking it is watched as
+            "link_text": str,
+            "kind": str,  # criterion | specialty
+            "found_at": str,
+            "gone_at": str,  # when the parent stopped linking it, or null
+        },
+        pk="url",
+    )
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
+    _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10
+)  # fmt: skip
