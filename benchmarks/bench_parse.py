@@ -40,12 +40,12 @@ def _timed(function: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
-def _page(path: Path, xpath: str, runs: int) -> tuple[str, int, list[float], list[float], list[float], list[float]]:
-    """One page: the layout that read it, its rows, then ours ÷ soup per round and the three times per round."""
+def _page(path: Path, xpath: str, runs: int) -> tuple[str, list[float], list[float], list[float], list[float]]:
+    """One page: the layout that read it, then ours ÷ soup per round and the three times per round."""
     from watcher.layouts import parse_list_page
 
     content, url = path.read_bytes(), _url(path)
-    page = parse_list_page(content, url)
+    layout = parse_list_page(content, url).layout
 
     def ours() -> object:
         return parse_list_page(content, url)
@@ -69,7 +69,7 @@ def _page(path: Path, xpath: str, runs: int) -> tuple[str, int, list[float], lis
         t_ours.append(a)
         t_soup.append(b)
         t_lxml.append(c)
-    return page.layout, len(page.rows), ratios, t_ours, t_soup, t_lxml
+    return layout, ratios, t_ours, t_soup, t_lxml
 
 
 def parse_layout(name: str, pattern: str, xpath: str, runs: int) -> Result:
@@ -79,7 +79,7 @@ def parse_layout(name: str, pattern: str, xpath: str, runs: int) -> Result:
     ours_ms, soup_ms, lxml_ms = [], [], []
     wrong = []
     for path in paths:
-        layout, _, page_ratios, t_ours, t_soup, t_lxml = _page(path, xpath, runs)
+        layout, page_ratios, t_ours, t_soup, t_lxml = _page(path, xpath, runs)
         if layout != name:
             wrong.append(f"{path.name} ({layout})")
         ratios += page_ratios

@@ -186,13 +186,15 @@ def test_two_rankings_with_one_name(tmp_path):
     assert "two [[rankings]] are named 'Palmarès général'" in message
 
 
-def test_missing_rankings(tmp_path):
+def test_without_rankings_the_general_list_is_watched(tmp_path):
     text = VALID.replace(
         '[[rankings]]\nname = "Palmarès général"\nurl = "https://example.org/palmares/home.html"\n', ""
     )
-    assert "  - rankings: the [[rankings]] section is missing; add it, for example:\n        [[rankings]]\n" in (
-        error_of(tmp_path, text)
-    )
+    assert "[[rankings]]" not in text
+    (ranking,) = load(write(tmp_path, text)).rankings
+    assert ranking.url == "https://www.letudiant.fr/classements/classement-des-ecoles-d-ingenieurs.html"
+    assert ranking.name == "Classement des écoles d'ingénieurs"
+    assert "\n  - rankings: " in error_of(tmp_path, "rankings = []\n" + text)  # an empty list is still a mistake
 
 
 def test_a_bad_ranking_is_not_also_reported_as_missing(tmp_path):

@@ -216,6 +216,21 @@ attempts = 1
     informatique = [r for r in site.requests[asked_before:] if "Informatique" in r.query_string.decode()]
     assert informatique == []
 
+    # Nothing new: one conditional request per page of each watched list (nine pages each), nothing else.
+    asked_before = len(site.requests)
+    assert run("check") == 0
+    asked = site.requests[asked_before:]
+    assert {r.path for r in asked} == {CLASSEMENTS_PATH, *(f"{FOLDER}/{slug}.html" for slug in CRITERIA)}
+    assert len(asked) == 4 * 9 and len({r.full_path for r in asked}) == 4 * 9
+    assert all(r.headers.get("If-None-Match") for r in asked)
+    assert len(smtp.inbox.messages) == 1
+
+    # The history covers each list.
+    capsys.readouterr()
+    assert run("history") == 0
+    history = capsys.readouterr().out
+    assert f"IMT Mines Alès — {PARENT} — Excellence académique" in history
+
     # The general list drops its link to one list: ops hear of it, comms do not.
     page = site.pages[CLASSEMENTS_PATH]
     link = rb'<li><a href="[^"]*excellence-academique\.html">[^<]*</a></li>'
@@ -259,3 +274,120 @@ def test_alerts_held_by_a_run_that_never_gathered_them_are_sent_by_the_next_one(
             run_check(config, store=store, fetcher=fetcher, mailer=SmtpMailer(config.email))
         assert store.pending() == []
     assert [m["Message-ID"] for m in smtp.inbox.messages] == ["<held@example.org>"]
+
+
+def discovery_config(tmp_path: Path, url: str, port: int, school: str = "", rankings: str = "") -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f"""database = "watcher.db"
+[school]
+name = "IMT Mines Alès"
+{school}
+[[rankings]]
+name = "{PARENT}"
+url = "{url}"
+{rankings}
+[email]
+to = ["communication@example.org"]
+ops_to = ["ops@example.org"]
+from = "watcher@example.org"
+smtp_host = "127.0.0.1"
+smtp_port = {port}
+starttls = false
+[fetch]
+delay_seconds = 0
+attempts = 1
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def checks(config: Path, *args: str) -> int:
+    from watcher.cli import main
+
+    return main(["--config", str(config), *args])
+
+
+def test_an_install_that_already_had_the_page_finds_the_lists_before_the_next_edition(
+    tmp_path: Path, site: Site, smtp: SmtpServer, httpserver
+) -> None:
+    """Discovery turned on where the general list already answers 304: its links are collected the same day (one
+    plain request), so the lists have their baseline before the publication and their moves are told on its day."""
+    from watcher.store import Store
+
+    serve(site, 2025, httpserver.url_for("/"))
+    url = httpserver.url_for(CLASSEMENTS_PATH)
+    config = discovery_config(tmp_path, url, smtp.port, school="discover = false")
+    assert checks(config, "check") == 0
+    config = discovery_config(tmp_path, url, smtp.port)  # discovery on: the page now answers 304
+    assert checks(config, "check") == 0
+    with Store.open(tmp_path / "watcher.db") as store:
+        assert len(store.found_lists(PARENT)) == 4
+    asked = len(site.requests)
+    assert checks(config, "check") == 0  # collected once a day, not at each check
+    assert not [r for r in site.requests[asked:] if r.path == CLASSEMENTS_PATH and not r.headers.get("If-None-Match")]
+    serve(site, 2026, httpserver.url_for("/"))
+    assert checks(config, "check") == 0
+    [message] = smtp.inbox.messages
+    assert message["Subject"].endswith(" et trois autres listes")
+
+
+def test_a_ranking_renamed_in_the_config_keeps_its_lists_and_their_histories(
+    tmp_path: Path, site: Site, smtp: SmtpServer, httpserver
+) -> None:
+    from watcher.store import Store
+
+    serve(site, 2025, httpserver.url_for("/"))
+    url = httpserver.url_for(CLASSEMENTS_PATH)
+    config = discovery_config(tmp_path, url, smtp.port)
+    assert checks(config, "check") == 0
+    text = config.read_text(encoding="utf-8").replace(f'name = "{PARENT}"', 'name = "Écoles d\'ingénieurs"')
+    config.write_text(text, encoding="utf-8")
+    serve(site, 2026, httpserver.url_for("/"))
+    assert checks(config, "check") == 0
+    with Store.open(tmp_path / "watcher.db") as store:
+        found = store.found_lists("Écoles d'ingénieurs")
+        assert len(found) == 4 and all(f.name.startswith("Écoles d'ingénieurs — ") for f in found)
+        editions = {f.name.rpartition(" — ")[2]: [s.edition for s in store.snapshots(f.name)] for f in found}
+        # Under the new name, with their history: 2025 and 2026 (the list without the school: read once a day).
+        assert editions == {
+            "Excellence académique": [2025, 2026],
+            "Ouverture internationale": [2025, 2026],
+            "Proximité avec les entreprises": [2025, 2026],
+            "Informatique": [2025],
+        }
+        assert store.found_lists(PARENT) == []
+    [message] = smtp.inbox.messages
+    text = message.get_body(("plain",)).get_content()
+    assert "Écoles d'ingénieurs — Excellence académique : 24e (+6 places ; 30e en 2025)" in text
+
+
+def test_a_list_also_configured_as_a_ranking_is_checked_once_as_configured(
+    tmp_path: Path, site: Site, smtp: SmtpServer, httpserver
+) -> None:
+    from watcher.store import Store
+
+    serve(site, 2025, httpserver.url_for("/"))
+    academic = httpserver.url_for(f"{FOLDER}/excellence-academique.html")
+    extra = f'[[rankings]]\nname = "Excellence"\nurl = "{academic}"'
+    config = discovery_config(tmp_path, httpserver.url_for(CLASSEMENTS_PATH), smtp.port, rankings=extra)
+    assert checks(config, "check") == 0
+    serve(site, 2026, httpserver.url_for("/"))
+    assert checks(config, "check") == 0
+    with Store.open(tmp_path / "watcher.db") as store:
+        assert [s.edition for s in store.snapshots("Excellence")] == [2025, 2026]  # never left on 2025 by a 304
+        assert store.snapshots(f"{PARENT} — Excellence académique") == []
+
+
+def test_while_the_ranking_cannot_be_read_its_lists_wait_with_it(
+    tmp_path: Path, site: Site, smtp: SmtpServer, httpserver
+) -> None:
+    """A redesign of the site: the general list fails (one notice to ops), its lists are not each failed too."""
+    serve(site, 2025, httpserver.url_for("/"))
+    config = discovery_config(tmp_path, httpserver.url_for(CLASSEMENTS_PATH), smtp.port)
+    assert checks(config, "check") == 0
+    site.pages[CLASSEMENTS_PATH] = (FIXTURES / "refused" / "layout-changed.html").read_bytes()
+    asked = len(site.requests)
+    assert checks(config, "check") == 1
+    assert not [r for r in site.requests[asked:] if r.path.startswith(FOLDER + "/")]

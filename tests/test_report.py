@@ -27,7 +27,7 @@ from watcher.config import SchoolConfig
 from watcher.french.report import render_report, section
 from watcher.model import Row, Snapshot
 
-from .conftest import FIXTURES, LIST_PATH, RANKING, Site, SmtpServer
+from .conftest import FIXTURES, LIST_PATH, RANKING, Site, SmtpServer, fixture_snapshot
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 TEST_OUTPUT = Path(__file__).resolve().parents[1] / "test-output"  # screenshots kept for review (git-ignored)
@@ -257,6 +257,18 @@ def test_render_report_escapes_the_school_and_every_row() -> None:
     assert soup.find(id="rank").get_text(strip=True) == "5e"
     assert soup.find("img") is None  # no chart (only one edition ranks the school), and no injected image
     assert "https://example.org/?a=1&b=<2>" in [a["href"] for a in soup.find_all("a")]
+
+
+def test_editions_without_a_list_read_are_said_in_their_place() -> None:
+    when = datetime(2021, 12, 15, 6, 2, tzinfo=UTC)
+    school = SchoolConfig(name="IMT Mines Alès")
+    snapshots = [fixture_snapshot(2017, fetched_at=when), fixture_snapshot(2021, fetched_at=when)]
+    found = section(RANKING, snapshots, school)
+    assert found is not None
+    soup = BeautifulSoup(render_report(school, [found], when).replace("\u202f", " "), "lxml")
+    rows = [cells(tr)[:2] for tr in body_rows(table_after(soup, "Rang par édition"))]
+    assert [r[0] for r in rows] == ["2017", "2018 à 2020", "2021"]
+    assert rows[1][1] == "pas de relevé"
 
 
 # --- A real browser --------------------------------------------------------------------------------------------

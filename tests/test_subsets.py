@@ -46,23 +46,39 @@ def test_the_place_among_named_schools_is_counted_from_the_list(editions) -> Non
     assert f"Elle est la {place.position}e école de l'IMT ou des Mines de ce classement." in prose(alert).paragraph
 
 
-def test_members_by_city_and_by_id_and_ties_share_a_place(editions) -> None:
-    new = editions[2021]
-    me = next(r for r in new.rows if r.bare_name == IMT)
-    # A member ranked with the school: ties share the place, and the place says so.
-    twin = next((r for r in new.rows if r.rank == me.rank and r.key != me.key), None)
-    ahead = [r for r in new.rows if r.rank < me.rank][:2]
-    names = tuple(r.bare_name for r in ahead) + ((twin.bare_name,) if twin else ())
-    school = SchoolConfig(name=IMT, subsets=[{"name": "école choisie", "schools": names}])
-    old = editions[2020]
+def test_members_by_id_and_by_city_ties_share_a_place_and_a_subset_of_one_is_not_told() -> None:
+    from datetime import UTC, datetime
+
+    from watcher.model import Row
+
+    def listed(*rows: Row) -> Snapshot:
+        return Snapshot("R", "https://x/list.html", 2026, rows, datetime(2026, 1, 21, tzinfo=UTC))
+
+    old = listed(
+        Row(1, "A", slug="101", city="Lyon"),
+        Row(2, "IMT Mines Alès", slug="3069", city="Alès"),
+        Row(3, "B", slug="102", city="Toulouse"),
+        Row(4, "C", slug="103", city="Toulouse"),
+    )
+    new = listed(
+        Row(1, "A", slug="101", city="Lyon"),
+        Row(2, "B", slug="102", city="Toulouse"),
+        Row(3, "IMT Mines Alès", slug="3069", city="Alès", tied=True),
+        Row(3, "C", slug="103", city="Toulouse", tied=True),
+    )
+    subsets = [
+        {"name": "école choisie", "schools": ["101", "C"]},  # one by its directory id, one by name
+        {"name": "école du Sud", "cities": ["toulouse", "ALÈS"]},
+        {"name": "école absente", "schools": ["Nowhere"]},  # only the school itself: nothing to tell
+    ]
+    school = SchoolConfig(name=IMT, subsets=subsets)
     (alert,) = alerts_for(old, new, diff(old, new), school)
-    (place,) = alert.subsets
-    assert (place.position, place.size, place.tied) == (3, len(names) + 1, twin is not None)
-    assert me.city  # the palmarès writes each school's city
-    by_city = SchoolConfig(name=IMT, subsets=[{"name": "école de la ville", "cities": [me.city.upper()]}])
-    (alert,) = alerts_for(old, new, diff(old, new), by_city)
-    same_city = [r for r in new.rows if r.city == me.city]
-    assert alert.subsets[0].size == len(same_city)
+    chosen, south = alert.subsets
+    # A (1st) ahead; C shares the 3rd rank: 2nd of three, ex aequo; before: A ahead, C behind: 2nd.
+    assert (chosen.name, chosen.position, chosen.size, chosen.tied, chosen.before) == ("école choisie", 2, 3, True, 2)
+    # B (2nd) ahead, C tied: 2nd of three, ex aequo; before: 1st (B and C were behind).
+    assert (south.name, south.position, south.size, south.tied, south.before) == ("école du Sud", 2, 3, True, 1)
+    assert "Elle est la 2e école choisie ex aequo de ce classement." in prose(alert).paragraph
 
 
 def test_a_subset_without_members_names_the_key_and_the_fix(tmp_path: Path) -> None:

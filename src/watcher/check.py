@@ -162,10 +162,14 @@ def check_ranking(
 def due_lists(config: Config, store: Store, parent: RankingConfig, at: datetime) -> list[FoundList]:
     """The lists found linked from `parent` to check now: each where the school was listed (or not read yet) at
     every check, the others once a day (to see it enter), none its page no longer links."""
+    from watcher.layouts.urls import same_list
+
     due = []
     for found in store.found_lists(parent.name):
         if found.gone_at is not None:
             continue
+        if any(same_list(found.link.url, r.url) for r in config.rankings):
+            continue  # configured as a ranking of its own: checked once, as such (they would share validators)
         known = store.known(found.name)
         last = latest(known.snapshots)
         checked = known.state.last_check_at if known.state else None
@@ -189,7 +193,10 @@ def gather(config: Config, store: Store, family: Sequence[CheckResult], offload:
         store.gather(ordered[0].ranking, [message_id for message_id, _ in held], message)
     except Exception:
         log.exception("the alerts of one publication could not be gathered: each is sent as it is")
-        store.release_held()
+        try:
+            store.release_held()
+        except WatcherError as exc:  # the next run releases them; this one still checks and delivers the rest
+            log.error("held alerts could not be released now: %s", exc)
 
 
 def _render_gathered(ordered: Sequence[Alert], config: Config) -> EmailMessage:
@@ -275,7 +282,7 @@ def run_check(
             break
         discover = config.school.discover and ranking in config.rankings
         family = [one(ranking, discover=discover, hold=discover)]
-        if discover:
+        if discover and family[0].ok:  # a ranking that cannot be read now (a redesign): its lists wait with it
             for found in due_lists(config, store, ranking, now()):
                 if should_stop():
                     break

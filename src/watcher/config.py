@@ -41,12 +41,18 @@ __all__ = [
 ]
 
 
+GENERAL_LIST = "https://www.letudiant.fr/classements/classement-des-ecoles-d-ingenieurs.html"
+
+
 class Config(_Section):
     database: Path = Path("watcher.db")
     school: SchoolConfig  # required: watcher must never quietly watch a school nobody chose
     # Before the rankings, so that a ranking's `layout` can be checked against them.
     layouts: tuple[dict[str, Any], ...] = ()  # the operator's [[layouts]]: added to, or overriding, the built-in ones
-    rankings: Annotated[tuple[RankingConfig, ...], Field(min_length=1)]
+    # Without [[rankings]]: L'Étudiant's general engineering list (and, with [school] discover, every list it links to).
+    rankings: Annotated[tuple[RankingConfig, ...], Field(min_length=1)] = (
+        RankingConfig(name="Classement des écoles d'ingénieurs", url=GENERAL_LIST),
+    )
     email: EmailConfig
     fetch: FetchConfig = FetchConfig()
     schedule: ScheduleConfig = ScheduleConfig()
@@ -105,7 +111,7 @@ _LISTS = ("rankings", "layouts")  # a list of tables, written [[name]] above eac
 _SECTIONS: dict[str, type[BaseModel]] = {"": Config, "school": SchoolConfig, "rankings": RankingConfig}
 _SECTIONS |= {"email": EmailConfig, "fetch": FetchConfig, "alerts": AlertsConfig}
 _SECTIONS |= {"schedule": ScheduleConfig, "schedule.season": SeasonConfig}
-_URL = "https://www.letudiant.fr/classements/classement-des-ecoles-d-ingenieurs.html"
+_URL = GENERAL_LIST
 _EXAMPLES = {  # what to write, for the keys whose default cannot serve as an example
     "school": '[school]\nname = "IMT Mines Alès"',
     "school.name": 'name = "IMT Mines Alès"',

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Protocol, TypeVar
 
@@ -27,6 +27,7 @@ from watcher.pages.lists import first_page, read_list
 
 T = TypeVar("T")
 log = logging.getLogger("watcher.check")
+DISCOVER_EVERY = timedelta(hours=23)  # an unchanged page is asked for its links once a day
 
 
 class Offload(Protocol):
@@ -193,7 +194,24 @@ def observe(
         return Reading(failure="failed", error=str(exc))
     if first is not None:  # the list's pages have content: read apart, with the parser
         return offload(lambda: _read_content(ranking, config, known, fetcher, at, first, discover))
+    found = known.state.discovered_at if known.state else None
+    if discover and (found is None or at - found >= DISCOVER_EVERY):
+        # An unchanged page still shows its links: collected once a day, so that lists found on an install that
+        # already had the page are watched before the next edition, not first read (as a baseline) on its day.
+        return _school_pages(ranking, config, known, fetcher, at, offload, _discover(ranking, config, fetcher))
     return _school_pages(ranking, config, known, fetcher, at, offload)
+
+
+def _discover(ranking: RankingConfig, config: Config, fetcher: Fetcher) -> Reading | None:
+    """The lists the first page links to, from one plain request (its body is needed); None when it fails."""
+    from watcher.layouts.related import related_lists
+
+    try:
+        page = fetcher.get(ranking.url, browser=config.uses_browser(ranking))
+        return Reading(related=related_lists(page.content, page.url, page.encoding))
+    except (FetchError, ParseRefused) as exc:
+        log.warning("the lists linked from %s could not be collected now: %s", ranking.name, exc)
+        return None
 
 
 def _read_content(

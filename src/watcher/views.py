@@ -88,9 +88,16 @@ def lists_table(config: Config, store: Store) -> str:
     found = store.found_lists()
     if not config.school.discover:
         head = "Discovery is off ([school] discover = false): only the configured rankings are checked."
-        return head + ("\n" if not found else "\nLists found before:\n")
+        if not found:
+            return head + "\n"
+        return (
+            head
+            + "\nLists found before (not checked now):\n"
+            + "\n".join(f"{f.name}\n  {f.link.url}" for f in found)
+            + "\n"
+        )
     if not found:
-        return "No list found yet: run `watcher check` (the lists are found on each ranking's page when it changes).\n"
+        return "No list found yet: run `watcher check` (the lists are collected from each ranking's page, daily).\n"
     lines = []
     for item in found:
         last = series.latest(store.snapshots(item.name))

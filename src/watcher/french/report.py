@@ -22,7 +22,7 @@ from watcher.news.diff import diff
 from watcher.news.figures import point_digits
 from watcher.news.identity import find_school
 from watcher.news.rules import alerts_for
-from watcher.news.series import in_order, previous_edition, school_history
+from watcher.news.series import in_order, missing_editions, previous_edition, school_history
 from watcher.news.series import latest as newest
 
 NEIGHBOURS = 5
@@ -63,6 +63,7 @@ class RankingSection:
     prose: Prose | None
     sources: tuple[Snapshot, ...]
     digits: int  # decimals of every point figure of this ranking, as its lists write them
+    gap_before: dict[int, str]  # edition → the editions just before it of which no list was read ("2022 à 2024")
 
 
 def _neighbours(snapshot: Snapshot, row: Row | None) -> tuple[Row, ...]:
@@ -105,6 +106,9 @@ def section(
         prose=prose(alert) if alert else None,
         sources=tuple(in_order(snapshots)),
         digits=point_digits(r for snapshot in snapshots for r in snapshot.rows),
+        gap_before={
+            last + 1: str(first) if first == last else f"{first} à {last}" for first, last in missing_editions(series)
+        },
     )
 
 

@@ -5,6 +5,7 @@ among its siblings. An element that does not fit it cannot match it (a fit is ne
 and spacing are ignored where soupsieve may ignore them); so, told of the first compound of `table.c-pmd-table >
 tbody > tr`, it finds every element that can hold a match. A compound that looks around its element (`+`,
 `:root`, `:nth-child` on the first compound…) cannot be told so, and the caller reads the whole page instead.
+Conversely, an element that passes a compound of plain tests as written (`Fit.sure`) surely matches it.
 """
 
 from __future__ import annotations
@@ -31,19 +32,9 @@ _NTH = {"nth-child", "nth-last-child", "nth-of-type", "nth-last-of-type"}
 _NTH_STEP = re.compile(r"\s*([+-]?\d*)\s*n\s*(?:([+-])\s*(\d+))?\s*", re.IGNORECASE)  # an+b
 _NTH_INDEX = re.compile(r"\s*([+-]?\d+)\s*")  # b alone
 # Attributes bs4 splits into words (for any tag here, so as to compare them either way wherever bs4 might).
-_WORDS = {
-    "class",
-    "accesskey",
-    "dropzone",
-    "rel",
-    "rev",
-    "headers",
-    "accept-charset",
-    "archive",
-    "sizes",
-    "sandbox",
-    "for",
-}
+_WORDS = frozenset(
+    ("class", "accesskey", "dropzone", "rel", "rev", "headers", "accept-charset", "archive", "sizes", "sandbox", "for")
+)
 _SURE_OPS = ("", "=", "^=", "$=", "*=")  # attribute tests soupsieve passes whenever they pass as written
 _ASCII = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)  # soupsieve ignores ASCII case only
 

@@ -99,7 +99,7 @@ class _RowReader:
         if self.cols and self._spans(cells):
             return ""  # one cell across the school's columns: a heading or an advert, never a school
         school = self.cell(row, layout.school, cells)
-        link = self.doc.first(row, layout.link) if layout.link else None
+        link = school if layout.link == layout.school else self.doc.first(row, layout.link) if layout.link else None
         if link is None and isinstance(school, Tag):
             link = school if school.name == "a" else school.find("a", href=True)
         rank_text = self.text(row, layout.rank, cells)

@@ -23,7 +23,7 @@ from bs4.builder._lxml import LXMLTreeBuilder
 from bs4.element import CData, Comment, Declaration, Doctype, NavigableString, ProcessingInstruction
 from lxml import etree
 
-from watcher.layouts.css import Chain, Fit, Place, alternatives, subjects
+from watcher.layouts.css import Chain, Fit, Place, alternatives, lxml_text, subjects
 
 _SPECIAL = (Comment, Declaration, CData, ProcessingInstruction, Doctype)  # strings soupsieve reads no words in
 Wanted = tuple[tuple[Fit, ...], tuple[Fit, ...]]  # one layout: its marker's fits, and the fits of all it reads
@@ -47,16 +47,11 @@ def _kept(wanted: Sequence[Wanted], root: Any) -> list[Any]:
     chosen, inside = [], set()
     for element in root.iter(*tags) if by_tag or anywhere else ():
         if type(element.tag) is str and element not in inside:  # what a kept element holds is built with it
-            have, get, text = set(element.keys()), element.get, partial(_lxml_text, element)
+            have, get, text = set(element.keys()), element.get, partial(lxml_text, element)
             if any(f.holds(get, text) for needed, f in by_tag.get(element.tag, anywhere) if needed <= have):
                 chosen.append(element)
                 inside.update(element.iter(*tags))
     return chosen
-
-
-def _lxml_text(element: Any) -> str:
-    """All the text inside an lxml element (a leaf's own text, the usual case, without a walk)."""
-    return str(element.text or "") if len(element) == 0 else "".join(element.itertext())
 
 
 class _PartBuilder(LXMLTreeBuilder):
@@ -248,13 +243,14 @@ class Page:
         found: set[int] = set()
         asked = []  # what only soupsieve can tell, asked all at once
         for element in elements:
-            if any(_surely_all(element, a) for a in sure):
-                found.add(id(element))
+            maybe = [(a, f) for a in alternatives if (f := a[-1][1]) is not None and _may(element, f)]
+            if not maybe:
                 continue
-            maybe = [f for a in alternatives if (f := a[-1][1]) is not None and _may(element, f)]
-            if not maybe or all(any(_surely(element, no) for no in f.refuse) for f in maybe):
-                continue  # it cannot match, or it surely is what a `:not` refuses
-            if by_parent:
+            if any(a in sure and _surely_all(element, a) for a, _ in maybe):
+                found.add(id(element))
+            elif all(any(_surely(element, no) for no in f.refuse) for _, f in maybe):
+                continue  # it surely is what a `:not` refuses
+            elif by_parent:
                 if (key := id(element.parent)) not in answered:
                     answered[key] = compiled.match(element)
                 if answered[key]:
@@ -280,7 +276,7 @@ class Page:
         sure = [a for a in chains if all(before in ("", " ", ">") and f and f.sure is not None for before, f in a)]
         node: Any = element
         while type(node) is Tag:
-            maybe = [a for a in chains if _may(node, a[-1][1])]  # type: ignore[arg-type]
+            maybe = [a for a in chains if (f := a[-1][1]) is not None and _may(node, f)]
             if maybe and (any(a in sure and _surely_all(node, a) for a in maybe) or soupsieve.match(selector, node)):
                 return node
             node = node.parent

@@ -53,8 +53,9 @@ class Layout:
     school_id: str | None = None  # regex over the link's path: group 1 is the school's stable id
     count: str | None = None  # CSS: one element per school on the page, to check that no school row was missed
     anchor: str | None = None  # CSS: one element inside each school; its row is its nearest ancestor matching `row`
-    # CSS: the elements that hold the rows found upward from `anchor`; only they and what the other selectors name
-    # are built into a tree (without it, the whole page is). A page where it holds too little is read whole.
+    # CSS: the elements that hold the rows where the selectors cannot tell it (rows found upward from `anchor`):
+    # they and what the selectors can match are all that is built into a tree (without it, such a layout gets the
+    # whole page). A page whose rows it misses is read again whole.
     part: str | None = None
 
     @property

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
-from watcher.layouts.find import Page
+if TYPE_CHECKING:  # only a type here: comparing addresses needs no HTML parser (a check answered 304 loads none)
+    from watcher.layouts.find import Page
 
 
 def _host(netloc: str) -> str:

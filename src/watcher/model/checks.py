@@ -30,6 +30,7 @@ class RankingState:
     warning: str | None = None  # what the last successful check warned of, for `watcher status`
     warning_key: str | None = None  # what it was about ("school-missing;peer-missing:…"): ops hear of each once
     accepted_edition: int | None = None  # an edition far ahead of the last, confirmed by the operator
+    discovered_at: datetime | None = None  # when the lists its page links to were last collected
 
 
 @dataclass(frozen=True, slots=True)

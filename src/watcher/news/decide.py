@@ -164,6 +164,7 @@ def decide(known: Known, reading: Reading, school: SchoolConfig, rules: AlertsCo
     lists: tuple[FoundList, ...] = ()
     if reading.related is not None:
         lists, unlinked = linked(known.lists, reading.related, known.ranking, at)
+        state = replace(state, discovered_at=at)
         if unlinked:  # one notice for every list gone at once (they share its Message-ID)
             text = "\n  ".join(f"{g.name}: {g.link.url}" for g in unlinked)
             notices += (OpsNotice("list-gone", known.ranking, at, 0, text, at),)

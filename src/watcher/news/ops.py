@@ -68,6 +68,7 @@ def after_check(
                 warning=text,
                 warning_key=key,
                 accepted_edition=state.accepted_edition,
+                discovered_at=state.discovered_at,
             ),
             notices,
         )

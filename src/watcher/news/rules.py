@@ -54,6 +54,8 @@ def subset_places(
         return ()
     places = []
     for subset in school.subsets:
+        if len(subset_members(new, subset, new_row)) < 2:
+            continue  # none of its members is in this list: "1re" of a subset of one would be no news
         before = None
         if old_row is not None:
             before = subset_place(subset.name, subset_members(old, subset, old_row), old_row).position

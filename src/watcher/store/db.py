@@ -328,8 +328,16 @@ class Store(OutboxTable):
             stored = [(r[0], r[1]) for r in self.db.execute("select distinct ranking, url from snapshots")]
             found = renames(configured, stored)
             for old, new in found:
-                for table in ("snapshots", "outbox", "ranking_state", "fetches"):
-                    self.db.execute(f"update {table} set ranking = ? where ranking = ?", [new, old])
+                # The lists found on its page follow it, with their own histories ("Old — X" becomes "New — X").
+                lists = [
+                    (r[0], r[1]) for r in self.db.execute("select url, name from found_lists where parent = ?", [old])
+                ]
+                renamed = [(name, new + name[len(old) :]) for _, name in lists if name.startswith(old)]
+                self.db.execute("update found_lists set parent = ? where parent = ?", [new, old])
+                for before, after in [(old, new), *renamed]:
+                    self.db.execute("update found_lists set name = ? where name = ?", [after, before])
+                    for table in ("snapshots", "outbox", "ranking_state", "fetches"):
+                        self.db.execute(f"update {table} set ranking = ? where ranking = ?", [after, before])
         return found
 
     def forget(self, ranking: str, edition: int, *, dry_run: bool = False) -> list[Snapshot]:

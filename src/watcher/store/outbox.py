@@ -80,7 +80,9 @@ class OutboxTable:
         """Replace the held alerts of one publication by the one email that tells them all, in one transaction."""
         with self._writing("the alerts of a publication, gathered"):
             for message_id in held:
-                self.db.execute("update outbox set status = 'gathered' where message_id = ?", [message_id])
+                self.db.execute(
+                    "update outbox set status = 'gathered' where message_id = ? and status = 'held'", [message_id]
+                )
             self._enqueue(ranking, "comms", message)
 
     def release_held(self) -> int:

@@ -63,6 +63,7 @@ def state_from(r: dict[str, Any]) -> RankingState:
         warning=r["warning"],
         warning_key=r["warning_key"],
         accepted_edition=r["accepted_edition"],
+        discovered_at=_time(r.get("discovered_at")),
     )
 
 
@@ -80,6 +81,7 @@ def state_record(state: RankingState) -> dict[str, Any]:
         "warning": state.warning,
         "warning_key": state.warning_key,
         "accepted_edition": state.accepted_edition,
+        "discovered_at": iso(state.discovered_at),
     }
 
 

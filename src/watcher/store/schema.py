@@ -199,6 +199,7 @@ def _v10(db: sqlite_utils.Database) -> None:
         },
         pk="url",
     )
+    db.table("ranking_state").add_column("discovered_at", str)  # when the lists were last collected
 
 
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
