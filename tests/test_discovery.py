@@ -391,3 +391,56 @@ def test_while_the_ranking_cannot_be_read_its_lists_wait_with_it(
     asked = len(site.requests)
     assert checks(config, "check") == 1
     assert not [r for r in site.requests[asked:] if r.path.startswith(FOLDER + "/")]
+
+
+def test_a_list_the_school_enters_or_leaves_is_one_line_with_the_edition_before() -> None:
+    from dataclasses import replace
+
+    from watcher.config import SchoolConfig
+    from watcher.french.render import other_list_line
+    from watcher.news.diff import diff
+    from watcher.news.rules import alerts_for
+
+    from .conftest import fixture_snapshot
+
+    old, new = fixture_snapshot(2020), fixture_snapshot(2021)
+    (alert,) = alerts_for(old, new, diff(old, new), SchoolConfig(name="IMT Mines Alès"))
+    name = f"{PARENT} — Informatique"
+    entered = replace(alert, ranking=name, kind="entered", old_row=None, places=None)
+    left = replace(alert, ranking=name, kind="left", new_row=None, places=None)
+    assert other_list_line(entered) == f"{name} : 27e (entre dans la liste ; absente en 2020)"
+    assert other_list_line(left) == f"{name} : ne figure plus dans la liste (33e en 2020)"
+
+
+def test_a_publication_that_cannot_be_gathered_is_sent_alert_by_alert(tmp_path: Path, monkeypatch) -> None:
+    """Whatever fails while gathering (here the drawing of the email), the held alerts go out as they are."""
+    from email.message import EmailMessage
+
+    from watcher import check as check_module
+    from watcher.check import CheckResult, gather
+    from watcher.config import from_dict
+    from watcher.store import Store
+
+    from .test_render import moved
+
+    def boom(*args: object) -> EmailMessage:
+        raise RuntimeError("the chart could not be drawn")
+
+    monkeypatch.setattr(check_module, "_render_gathered", boom)
+    config = from_dict(
+        {"school": {"name": "IMT Mines Alès"}, "email": {"to": ["c@example.org"], "from": "w@example.org"}},
+        base_dir=tmp_path,
+    )
+    messages = []
+    for n in (1, 2):
+        m = EmailMessage()
+        m["Message-ID"], m["Subject"], m["To"] = f"<{n}@example.org>", f"alerte {n}", "c@example.org"
+        messages.append(m)
+    with Store.open(tmp_path / "watcher.db") as store:
+        store.record_check(PARENT, [], held=messages)
+        family = [
+            CheckResult(PARENT, "changed", held=(("<1@example.org>", moved(30, 24)),)),
+            CheckResult(f"{PARENT} — X", "changed", held=(("<2@example.org>", moved(12, 18)),)),
+        ]
+        gather(config, store, family)
+        assert sorted(item.message_id for item in store.pending()) == ["<1@example.org>", "<2@example.org>"]

@@ -204,9 +204,10 @@ def other_list_line(alert: Alert) -> str:
     old, new = alert.old_row, alert.new_row
     if new is None:
         assert old is not None
-        return f"{alert.ranking} : ne figure plus dans la liste (était {ordinal(old.rank, old.tied)})"
+        was = f"{ordinal(old.rank, old.tied)} en {alert.old_edition}"
+        return f"{alert.ranking} : ne figure plus dans la liste ({was})"
     if old is None:
-        return f"{alert.ranking} : {ordinal(new.rank, new.tied)} (n'était pas dans la liste {alert.old_edition})"
+        return f"{alert.ranking} : {ordinal(new.rank, new.tied)} (entre dans la liste ; absente en {alert.old_edition})"
     short, _ = _move(alert)
     before = f"{ordinal(old.rank, old.tied)} en {alert.old_edition}"
     return f"{alert.ranking} : {ordinal(new.rank, new.tied)} ({short} ; {before})"
