@@ -350,9 +350,9 @@ class CountingStore(Store):
 
     entered: list[str]
 
-    def known(self, ranking: str) -> Known:
-        self.entered.append("read")
-        return super().known(ranking)
+    def known(self, ranking: str, *, history: bool = True) -> Known:
+        self.entered.append("read" if history else "read the last list")
+        return super().known(ranking, history=history)
 
     def snapshots(self, ranking: str) -> list[Snapshot]:
         self.entered.append("read")
@@ -367,8 +367,9 @@ class CountingStore(Store):
         super().record_check(*args, **kwargs)
 
 
-def test_a_check_enters_the_database_twice_once_to_read_once_to_write(config: Path, site: Site) -> None:
-    """Baseline, a new edition with its alert and school pages, then a 304: each reads once and writes once."""
+def test_a_check_reads_before_it_writes_and_writes_once(config: Path, site: Site) -> None:
+    """Baseline, a new edition with its alert and school pages, then a 304: a 304 reads the last list only, once; a
+    list read with content reads the history too, once; every check writes once, at its end."""
     cfg = load_config(config)
     (ranking,) = cfg.rankings
     store = CountingStore.open(cfg.database)
@@ -378,5 +379,6 @@ def test_a_check_enters_the_database_twice_once_to_read_once_to_write(config: Pa
             store.entered = []
             result = check_module.check_ranking(ranking, cfg, store=store, fetcher=fetcher)
             assert result.ok, result.error
-            assert store.entered == ["read", "write"], result.outcome
+            whole = ["read"] if result.outcome != "not-modified" else []
+            assert store.entered == ["read the last list", *whole, "write"], result.outcome
     assert result.outcome == "not-modified"

@@ -120,3 +120,14 @@ def test_latest_and_previous_mean_one_thing(editions) -> None:
     assert previous_check(snapshots) is first  # imported copies are never the base for news
     assert previous_edition(snapshots, 2021) is editions[2020]
     assert latest([]) is None and previous_edition(snapshots, 2019) is None
+
+
+def test_a_new_list_is_never_judged_without_the_history(editions) -> None:
+    """A check reads only the last list until a page comes with content; news told from that alone would miss every
+    edition before it (the series, a flip back, an edition far ahead), so `decide` refuses."""
+    light = Known("P", snapshots=(editions[2020],), history=False)
+    with pytest.raises(ValueError, match="without the ranking's history"):
+        decide(light, Reading(editions[2021]), IMT, RULES, AT)
+    assert decide(light, Reading(), IMT, RULES, AT).outcome == "not-modified"  # a 304 needs no more
+    whole = Known("P", snapshots=(editions[2019], editions[2020]))
+    assert decide(whole, Reading(editions[2021]), IMT, RULES, AT).outcome == "changed"

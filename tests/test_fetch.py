@@ -12,13 +12,14 @@ from watcher.config import FetchConfig
 from watcher.errors import FetchError
 from watcher.model import Validators
 from watcher.pages.fetch import Fetcher
+from watcher.tables import build
 
 from .conftest import LIST_PATH, Site
 
 
 def fetcher(**overrides: object) -> Fetcher:
     settings = {"delay_seconds": 0, "backoff_seconds": 0.01, "timeout_seconds": 2, **overrides}
-    return Fetcher(FetchConfig.model_validate(settings), "comms@example.org")
+    return Fetcher(build(FetchConfig, settings), "comms@example.org")
 
 
 def test_user_agent_names_the_tool_and_contact_and_fragment_is_stripped(site: Site, httpserver: HTTPServer) -> None:
@@ -142,7 +143,7 @@ def test_polite_delay_between_requests_to_one_host(site: Site, httpserver: HTTPS
     site.edition(2020)
     pauses: list[float] = []
     f = Fetcher(
-        FetchConfig.model_validate({"delay_seconds": 2}), "comms@example.org", sleep=pauses.append
+        build(FetchConfig, {"delay_seconds": 2}), "comms@example.org", sleep=pauses.append
     )  # the clock is real; sleeping is recorded instead of done
     with f:
         f.get(httpserver.url_for(LIST_PATH))

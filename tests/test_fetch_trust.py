@@ -31,6 +31,7 @@ from watcher.pages.browser import render
 from watcher.pages.fetch import Fetcher, redacted
 from watcher.pages.hosts import host_of
 from watcher.pages.transfer import Deadline
+from watcher.tables import build
 
 from .conftest import LIST_PATH, Site, free_port
 
@@ -39,7 +40,7 @@ DURATIONS = ("timeout_seconds", "delay_seconds", "backoff_seconds", "max_retry_a
 
 
 def config(**overrides: object) -> FetchConfig:
-    return FetchConfig.model_validate({"delay_seconds": 0, "backoff_seconds": 0.01, "timeout_seconds": 2, **overrides})
+    return build(FetchConfig, {"delay_seconds": 0, "backoff_seconds": 0.01, "timeout_seconds": 2, **overrides})
 
 
 def fetcher(hosts: tuple[HostMemory, ...] = (), sleeps: list[float] | None = None, **overrides: object) -> Fetcher:

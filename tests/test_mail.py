@@ -23,6 +23,7 @@ from watcher.mail import SmtpMailer
 from watcher.model import EMAIL_POLICY
 from watcher.outbox import deliver_pending
 from watcher.store.db import Store
+from watcher.tables import build
 
 from .conftest import Inbox, free_port
 
@@ -51,13 +52,14 @@ def test_a_message_rejected_for_good_does_not_block_the_next(tmp_path: Path) -> 
     try:
         store = Store.open(tmp_path / "watcher.db")
         store.record_check("r", [], alerts=[message("please refuse me", 1), message("deliver me", 2)])
-        config = EmailConfig.model_validate(
+        config = build(
+            EmailConfig,
             {
                 "to": ["communication@example.org"],
                 "from": "watcher@example.org",
                 "smtp_host": "127.0.0.1",
                 "smtp_port": port,
-            }
+            },
         )
         delivery = deliver_pending(store, SmtpMailer(config), lambda: datetime.now(UTC))
     finally:
@@ -69,9 +71,10 @@ def test_a_message_rejected_for_good_does_not_block_the_next(tmp_path: Path) -> 
 
 
 def email_config(port: int, **settings: object) -> EmailConfig:
-    return EmailConfig.model_validate(
+    return build(
+        EmailConfig,
         {"to": ["communication@example.org"], "from": "watcher@example.org", "smtp_host": "127.0.0.1"}
-        | {"smtp_port": port, "timeout_seconds": 5, **settings}
+        | {"smtp_port": port, "timeout_seconds": 5, **settings},
     )
 
 
@@ -206,10 +209,11 @@ import sys
 from pathlib import Path
 from watcher.config import EmailConfig
 from watcher.errors import StoreError
+from watcher.tables import build
 from watcher.mail import SmtpMailer
 from watcher.outbox import deliver_pending
 from watcher.store.db import Store
-config = EmailConfig.model_validate({"to": ["communication@example.org"], "from": "watcher@example.org",
+config = build(EmailConfig, {"to": ["communication@example.org"], "from": "watcher@example.org",
     "smtp_host": "127.0.0.1", "smtp_port": int(sys.argv[2]), "timeout_seconds": 120})
 deliver_pending(Store.open(Path(sys.argv[1])), SmtpMailer(config))
 """

@@ -30,6 +30,7 @@ from watcher.mail import SmtpMailer, _Watchdog
 from watcher.model import EMAIL_POLICY
 from watcher.outbox import deliver_pending
 from watcher.store.db import Store
+from watcher.tables import build
 
 from .conftest import Inbox, free_port
 
@@ -37,9 +38,10 @@ LOGIN, SECRET = "alice", "s3cret"
 
 
 def email_config(port: int, **settings: object) -> EmailConfig:
-    return EmailConfig.model_validate(
+    return build(
+        EmailConfig,
         {"to": ["communication@example.org"], "from": "watcher@example.org", "smtp_host": "127.0.0.1"}
-        | {"smtp_port": port, "timeout_seconds": 1, **settings}
+        | {"smtp_port": port, "timeout_seconds": 1, **settings},
     )
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -215,6 +217,46 @@ def test_a_check_that_cannot_be_written_whole_writes_nothing(tmp_path: Path) -> 
         assert store.db.execute("select count(*) from fetches").fetchone()[0] == 0
 
 
+def test_a_read_inside_a_write_is_part_of_it_and_undone_with_it(tmp_path: Path) -> None:
+    """`accept_edition` reads the state within its write: one transaction, which a failure rolls back whole."""
+    with Store.open(tmp_path / "w.db") as store:
+        store.record_check("P", [], state=RankingState("P", failures=1))
+        store.db.execute(
+            "create trigger no_state before update on ranking_state begin select raise(abort, 'disk full'); end"
+        )
+        with pytest.raises(StoreError, match="Cannot write the edition accepted for 'P'"):
+            store.accept_edition("P", 2027)
+        assert not store.conn.in_transaction
+        store.db.execute("drop trigger no_state")
+        store.accept_edition("P", 2027)
+        assert store.state("P") == RankingState("P", failures=1, accepted_edition=2027)
+
+
+def test_an_up_to_date_database_is_read_and_written_without_loading_sqlite_utils(tmp_path: Path) -> None:
+    """sqlite-utils (with click, dateutil, pluggy) is a tenth of a check's time: it comes only to migrate."""
+    path = tmp_path / "w.db"
+    Store.open(path).close()  # created at the latest schema
+    script = f"""
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from watcher.model import FetchLog, RankingState
+from watcher.store.db import Store
+at = datetime(2026, 1, 20, 6, 0, tzinfo=UTC)
+with Store.open(Path({str(path)!r})) as store:
+    store.known("P")
+    store.record_check("P", [FetchLog("https://x/list.html", at, 304, 0, 12, "not-modified")],
+                       state=RankingState("P", last_check_at=at))
+    store.pending()
+print("sqlite_utils" in sys.modules)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
+    assert (done.stdout, done.stderr) == ("False\n", "")
+    with Store.open(path) as store:
+        assert store.state("P") == RankingState("P", last_check_at=T0)
+        assert store.db.execute("select status, outcome from fetches").fetchall() == [(304, "not-modified")]
+
+
 def test_pending_lists_comms_and_ops_mail_oldest_first_and_only_those_due(tmp_path: Path) -> None:
     ops = alert("[watcher] P: 3 failed checks")
     ops.replace_header("Message-ID", "<ops@example.org>")
@@ -308,3 +350,27 @@ def test_a_database_of_every_older_schema_is_migrated_and_keeps_its_data(tmp_pat
     assert known.state == (RankingState("P", last_check_at=T0, last_ok_at=T0) if version >= 2 else RankingState("P"))
     assert [p.indicators[0].value.text for p in known.school_pages] == (["41 000 €"] if version >= 4 else [])
     assert known.asks == {}  # schema 9: when each school page was last asked for, from the next check on
+
+
+def test_without_history_known_gives_the_last_checked_list_whole_and_never_a_forgotten_one(tmp_path: Path) -> None:
+    """What a 304 needs: the list `previous_check` names, with every row; rows kept from one check to the next are
+    dropped when that list is forgotten and another takes its place (even under the same id)."""
+    first, later = fixture_snapshot(2020, ranking="P"), fixture_snapshot(2021, ranking="P")
+    imported = replace(
+        fixture_snapshot(2019, ranking="P"), edition=2022, origin="import"
+    )  # fills the history, never the base
+    with Store.open(tmp_path / "w.db") as store:
+        store.record_check("P", [], snapshot=first)
+        store.record_check("P", [], snapshot=later)
+        store.record_check("P", [], snapshot=imported)
+        light = store.known("P", history=False)
+        assert (light.snapshots, light.history) == ((later,), False)
+        assert store.known("P", history=False).snapshots == (later,)  # again, from the rows kept
+        store.forget("P", 2021)
+        store.forget("P", 2022)
+        other = replace(
+            later, rows=later.rows[::-1], content_hash="another", fetched_at=later.fetched_at + timedelta(days=1)
+        )
+        store.record_check("P", [], snapshot=other)  # SQLite gives it the id the forgotten list had
+        assert store.known("P", history=False).snapshots == (other,)
+        assert store.known("P").snapshots == (first, other)

@@ -13,6 +13,7 @@ from watcher.french.render import figures
 from watcher.model import Snapshot
 from watcher.news.diff import diff
 from watcher.news.rules import alerts_for
+from watcher.tables import build
 
 from .conftest import fixture_snapshot
 
@@ -33,7 +34,9 @@ def place_by_hand(snapshot: Snapshot, names: tuple[str, ...]) -> tuple[int, int]
 
 
 def test_the_place_among_named_schools_is_counted_from_the_list(editions) -> None:
-    school = SchoolConfig(name=IMT, subsets=[{"name": "école de l'IMT ou des Mines", "schools": MEMBERS}])
+    school = build(
+        SchoolConfig, {"name": IMT, "subsets": [{"name": "école de l'IMT ou des Mines", "schools": MEMBERS}]}
+    )
     old, new = editions[2020], editions[2021]
     (alert,) = alerts_for(old, new, diff(old, new), school)
     (place,) = alert.subsets
@@ -71,7 +74,7 @@ def test_members_by_id_and_by_city_ties_share_a_place_and_a_subset_of_one_is_not
         {"name": "école du Sud", "cities": ["toulouse", "ALÈS"]},
         {"name": "école absente", "schools": ["Nowhere"]},  # only the school itself: nothing to tell
     ]
-    school = SchoolConfig(name=IMT, subsets=subsets)
+    school = build(SchoolConfig, {"name": IMT, "subsets": subsets})
     (alert,) = alerts_for(old, new, diff(old, new), school)
     chosen, south = alert.subsets
     # A (1st) ahead; C shares the 3rd rank: 2nd of three, ex aequo; before: A ahead, C behind: 2nd.

@@ -12,7 +12,6 @@ Heavier modules (the parser, the store, the mail edge) are imported when first u
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from watcher.errors import (
@@ -28,6 +27,8 @@ from watcher.errors import (
 )
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from watcher.check import RunResult
     from watcher.config import Config
     from watcher.model import Alert, Row, Snapshot
@@ -66,6 +67,8 @@ def __getattr__(name: str) -> Any:
 
 def load_config(path: str | Path) -> Config:
     """Read and check a config file; `ConfigError` names the key and the fix."""
+    from pathlib import Path
+
     from watcher.config import load
 
     return load(Path(path))

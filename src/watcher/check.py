@@ -18,7 +18,7 @@ from email.message import EmailMessage
 from typing import TYPE_CHECKING, TypeVar
 
 from watcher.config import Config, RankingConfig
-from watcher.errors import WatcherError
+from watcher.errors import StoreError, WatcherError
 from watcher.french.notice import render_notice
 from watcher.model import (
     Alert,
@@ -33,7 +33,7 @@ from watcher.news.decide import decide
 from watcher.news.identity import find_school
 from watcher.news.ops import OpsNotice
 from watcher.news.rules import publication
-from watcher.news.series import latest
+from watcher.news.series import previous_check
 from watcher.observe import Offload, here, observe
 from watcher.outbox import Delivery, deliver_pending
 from watcher.pages.fetch import Fetcher
@@ -115,12 +115,16 @@ def check_ranking(
     with the other lists' of the same publication (a revision is its own email)."""
     fetcher.take_log()
     at = now()
-    known = store.known(ranking.name)
+    known = store.known(ranking.name, history=False)  # the last list checked: all a 304 needs
     try:
         with fetcher.time_limit(config.fetch.check_deadline_seconds):
             reading = observe(ranking, config, known, fetcher, at, offload, discover)
+        if reading.snapshot is not None:  # a list came with content: its news need the whole history
+            known = store.known(ranking.name)
         decision = decide(known, reading, config.school, config.alerts, at)
         messages = offload(lambda: _render(decision.alerts, config)) if decision.alerts else ()
+    except StoreError:  # the database, not a bug: counted by the caller like a database that cannot be opened
+        raise
     except Exception as exc:  # a bug in reading or deciding is a failed check, counted and told like any other
         log.exception("the check of %s crashed", ranking.name)
         reading = Reading(failure="failed", error=f"internal error (please report it): {type(exc).__name__}: {exc}")
@@ -170,8 +174,8 @@ def due_lists(config: Config, store: Store, parent: RankingConfig, at: datetime)
             continue
         if any(same_list(found.link.url, r.url) for r in config.rankings):
             continue  # configured as a ranking of its own: checked once, as such (they would share validators)
-        known = store.known(found.name)
-        last = latest(known.snapshots)
+        known = store.known(found.name, history=False)
+        last = previous_check(known.snapshots)
         checked = known.state.last_check_at if known.state else None
         absent = last is not None and find_school(last, config.school) is None
         if absent and checked is not None and at - checked < LIST_WITHOUT_SCHOOL_EVERY:

@@ -6,22 +6,19 @@ Heavy modules are imported inside the commands, so `watcher --help` starts fast.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import signal
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    pass
+    from pathlib import Path
 
 from watcher.cli_base import config_of as _config
 from watcher.cli_base import open_store as _open_store
 from watcher.repair import cmd_accept_edition, cmd_capture, cmd_forget, cmd_parse
 
-log = logging.getLogger("watcher.cli")
 CONFIG_HELP = "config file (default: $WATCHER_CONFIG, else ./config.toml)"
 VERBOSE_HELP = "-v: log watcher's own steps; -vv: also every HTTP exchange and the scheduler's"
 
@@ -42,23 +39,31 @@ COMMANDS = {
 }
 
 
+def _path(text: str) -> Path:
+    """A path argument (argparse also passes string defaults through it); pathlib is loaded with the first one,
+    so `watcher --help` does without it."""
+    from pathlib import Path
+
+    return Path(text)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="watcher",
         description="Watches L'Étudiant's ranking pages and emails the school's comms team when its rank moves.",
         epilog="Exit codes: 0 done (changed or not), 1 at least one ranking failed, 2 bad config or usage.",
     )
-    parser.add_argument("--config", type=Path, help=CONFIG_HELP)
+    parser.add_argument("--config", type=_path, help=CONFIG_HELP)
     parser.add_argument("-v", "--verbose", action="count", default=0, help=VERBOSE_HELP)
     parser.add_argument("--version", action=_Version, help="show the installed version and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("check", help=COMMANDS["check"], description=COMMANDS["check"])
     history = sub.add_parser("history", help=COMMANDS["history"], description=COMMANDS["history"])
     history.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    history.add_argument("--chart", type=Path, metavar="FILE.png", help="also draw the rank by edition as a PNG")
+    history.add_argument("--chart", type=_path, metavar="FILE.png", help="also draw the rank by edition as a PNG")
     parse = sub.add_parser("parse", help=COMMANDS["parse"], description=COMMANDS["parse"])
     parse.add_argument(
-        "files", nargs="+", type=Path, metavar="FILE", help="saved page(s) of one list, in order, or a capture folder"
+        "files", nargs="+", type=_path, metavar="FILE", help="saved page(s) of one list, in order, or a capture folder"
     )
     parse.add_argument("--url", help="the URL the first page was saved from (default: the file itself)")
     parse.add_argument("--layout", metavar="NAME", help="read with this layout only (built-in or from the config)")
@@ -67,9 +72,9 @@ def _parser() -> argparse.ArgumentParser:
     parse.add_argument("--ranking", metavar="NAME", help="with --suggest: whose last list (default: the first)")
     cap = sub.add_parser("capture", help=COMMANDS["capture"], description=COMMANDS["capture"])
     cap.add_argument("url", help="the list's first page, e.g. https://www.letudiant.fr/classements/….html")
-    cap.add_argument("folder", type=Path, metavar="DIR", help="the folder to write (capture.json and the pages)")
+    cap.add_argument("folder", type=_path, metavar="DIR", help="the folder to write (capture.json and the pages)")
     demo = sub.add_parser("demo", help=COMMANDS["demo"], description=COMMANDS["demo"])
-    demo.add_argument("--output", type=Path, default=Path("demo-output"), help="folder for the database and .eml")
+    demo.add_argument("--output", type=_path, default="demo-output", help="folder for the database and .eml")
     imp = sub.add_parser("import", help=COMMANDS["import"], description=COMMANDS["import"])
     imp.add_argument("pages", nargs="+", metavar="PAGE", help="saved page file(s) of one list in order, or one URL")
     imp.add_argument("--edition", type=int, required=True, help="the palmarès year, e.g. 2019")
@@ -78,7 +83,7 @@ def _parser() -> argparse.ArgumentParser:
         "--url", help="the address the first saved page came from: its pagination then proves the pages whole"
     )
     report = sub.add_parser("report", help=COMMANDS["report"], description=COMMANDS["report"])
-    report.add_argument("--output", type=Path, default=Path("report.html"), help="the HTML file to write")
+    report.add_argument("--output", type=_path, default="report.html", help="the HTML file to write")
     forget = sub.add_parser("forget", help=COMMANDS["forget"], description=COMMANDS["forget"])
     forget.add_argument("ranking", help="the ranking's name, as in the config")
     forget.add_argument("edition", type=int, help="the edition to remove, e.g. 2031")
@@ -89,7 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     for name in ("daemon", "status", "test-email", "lists"):
         sub.add_parser(name, help=COMMANDS[name], description=COMMANDS[name])
     for command in sub.choices.values():  # after the command too: `watcher check --config x.toml`
-        command.add_argument("--config", type=Path, default=argparse.SUPPRESS, help=CONFIG_HELP)
+        command.add_argument("--config", type=_path, default=argparse.SUPPRESS, help=CONFIG_HELP)
         command.add_argument("-v", "--verbose", action="count", dest="verbose_after", default=0, help=VERBOSE_HELP)
     return parser
 
@@ -116,6 +121,8 @@ def _version() -> str:
 
 def _logging(verbosity: int, daemon: bool) -> None:
     """watcher's own lines from -v; the libraries' (httpx logs every connection step) only from -vv."""
+    import logging  # here, not above: `watcher --help` needs none of it
+
     logging.basicConfig(
         level=logging.DEBUG if verbosity >= 2 else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import argparse
-import logging
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from watcher.config import Config
     from watcher.store.db import Store
 
-log = logging.getLogger("watcher.cli")
-
 
 def config_of(args: argparse.Namespace) -> Config:
+    import logging  # here, not above: `watcher --help` needs none of it
+
     from watcher import config
 
     cfg = config.load(args.config or config.default_path())
-    log.debug("config %s: %s, %d ranking(s), database %s", cfg.source, cfg.school.name, len(cfg.rankings), cfg.database)
+    logging.getLogger("watcher.cli").debug(
+        "config %s: %s, %d ranking(s), database %s", cfg.source, cfg.school.name, len(cfg.rankings), cfg.database
+    )
     return cfg
 
 

@@ -6,10 +6,9 @@ import difflib
 import json
 import os
 import tomllib
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
-
-from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator
 
 from watcher.errors import ConfigError, LayoutError
 from watcher.layouts.spec import Layout, layout_from_table, merged
@@ -21,9 +20,9 @@ from watcher.settings import (
     ScheduleConfig,
     SchoolConfig,
     SeasonConfig,
-    _Section,
     parse_duration,
 )
+from watcher.tables import Check, Invalid, MinLen, Problem, build, defaults
 
 __all__ = [
     "AlertsConfig",
@@ -44,53 +43,56 @@ __all__ = [
 GENERAL_LIST = "https://www.letudiant.fr/classements/classement-des-ecoles-d-ingenieurs.html"
 
 
-class Config(_Section):
+def _layouts(tables: tuple[dict[str, Any], ...]) -> tuple[dict[str, Any], ...]:
+    names: list[str] = []
+    for number, table in enumerate(tables, start=1):
+        try:
+            names.append(layout_from_table(table).name)
+        except LayoutError as exc:
+            raise ValueError(f"[[layouts]] number {number}, key {exc.key}: {exc.reason}") from exc
+        if names.count(names[-1]) > 1:
+            raise ValueError(f"two [[layouts]] are named {names[-1]!r}; give each a different name")
+    return tables
+
+
+def _rankings(rankings: tuple[RankingConfig, ...], earlier: dict[str, Any]) -> tuple[RankingConfig, ...]:
+    names = [r.name for r in rankings]
+    for name in names:
+        if names.count(name) > 1:
+            raise ValueError(f"two [[rankings]] are named {name!r}; give each a different name")
+    if "layouts" not in earlier:  # the layouts are wrong, and that error is the one to fix first
+        return rankings
+    if not any(r.layout for r in rankings):  # no name to check: loading the layouts compiles every selector
+        return rankings
+    known = {layout.name for layout in merged(tuple(layout_from_table(t) for t in earlier["layouts"]))}
+    for number, ranking in enumerate(rankings, start=1):
+        if ranking.layout and ranking.layout not in known:
+            raise ValueError(
+                f"[[rankings]] number {number} ({ranking.name!r}) names the layout {ranking.layout!r}, which "
+                f"does not exist; write one of: {', '.join(sorted(known))}, or remove its `layout` line"
+            )
+    return rankings
+
+
+_FETCH, _SCHEDULE, _ALERTS = FetchConfig(), ScheduleConfig(), AlertsConfig()  # frozen: one value shared is safe
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Config:
     database: Path = Path("watcher.db")
     school: SchoolConfig  # required: watcher must never quietly watch a school nobody chose
     # Before the rankings, so that a ranking's `layout` can be checked against them.
-    layouts: tuple[dict[str, Any], ...] = ()  # the operator's [[layouts]]: added to, or overriding, the built-in ones
+    # The operator's [[layouts]]: added to, or overriding, the built-in ones.
+    layouts: Annotated[tuple[dict[str, Any], ...], Check(_layouts)] = ()
     # Without [[rankings]]: L'Étudiant's general engineering list (and, with [school] discover, every list it links to).
-    rankings: Annotated[tuple[RankingConfig, ...], Field(min_length=1)] = (
+    rankings: Annotated[tuple[RankingConfig, ...], MinLen(1), Check(_rankings, earlier=True)] = (
         RankingConfig(name="Classement des écoles d'ingénieurs", url=GENERAL_LIST),
     )
     email: EmailConfig
-    fetch: FetchConfig = FetchConfig()
-    schedule: ScheduleConfig = ScheduleConfig()
-    alerts: AlertsConfig = AlertsConfig()
+    fetch: FetchConfig = _FETCH
+    schedule: ScheduleConfig = _SCHEDULE
+    alerts: AlertsConfig = _ALERTS
     source: Path | None = None  # the file this was read from
-
-    @field_validator("layouts")
-    @classmethod
-    def _layouts(cls, tables: tuple[dict[str, Any], ...]) -> tuple[dict[str, Any], ...]:
-        names: list[str] = []
-        for number, table in enumerate(tables, start=1):
-            try:
-                names.append(layout_from_table(table).name)
-            except LayoutError as exc:
-                raise ValueError(f"[[layouts]] number {number}, key {exc.key}: {exc.reason}") from exc
-            if names.count(names[-1]) > 1:
-                raise ValueError(f"two [[layouts]] are named {names[-1]!r}; give each a different name")
-        return tables
-
-    @field_validator("rankings")
-    @classmethod
-    def _rankings(cls, rankings: tuple[RankingConfig, ...], info: ValidationInfo) -> tuple[RankingConfig, ...]:
-        names = [r.name for r in rankings]
-        for name in names:
-            if names.count(name) > 1:
-                raise ValueError(f"two [[rankings]] are named {name!r}; give each a different name")
-        if "layouts" not in info.data:  # the layouts are wrong, and that error is the one to fix first
-            return rankings
-        if not any(r.layout for r in rankings):  # no name to check: loading the layouts compiles every selector
-            return rankings
-        known = {layout.name for layout in merged(tuple(layout_from_table(t) for t in info.data["layouts"]))}
-        for number, ranking in enumerate(rankings, start=1):
-            if ranking.layout and ranking.layout not in known:
-                raise ValueError(
-                    f"[[rankings]] number {number} ({ranking.name!r}) names the layout {ranking.layout!r}, which "
-                    f"does not exist; write one of: {', '.join(sorted(known))}, or remove its `layout` line"
-                )
-        return rankings
 
     def uses_browser(self, ranking: RankingConfig) -> bool:
         """Whether a ranking's pages are rendered by a browser: its own setting, else [fetch] browser."""
@@ -108,7 +110,7 @@ class Config(_Section):
 
 _TABLES = ("school", "email", "fetch", "schedule", "alerts")  # one each, written [name]
 _LISTS = ("rankings", "layouts")  # a list of tables, written [[name]] above each entry
-_SECTIONS: dict[str, type[BaseModel]] = {"": Config, "school": SchoolConfig, "rankings": RankingConfig}
+_SECTIONS: dict[str, type] = {"": Config, "school": SchoolConfig, "rankings": RankingConfig}
 _SECTIONS |= {"email": EmailConfig, "fetch": FetchConfig, "alerts": AlertsConfig}
 _SECTIONS |= {"schedule": ScheduleConfig, "schedule.season": SeasonConfig}
 _URL = GENERAL_LIST
@@ -125,17 +127,18 @@ _EXAMPLES = {  # what to write, for the keys whose default cannot serve as an ex
     "schedule.season.months": "months = [11, 12, 1, 2]",
 }
 _LIST_OF = {"email.to": "addresses", "email.ops_to": "addresses", "schedule.season.months": "month numbers"}
-# pydantic's error types, told as what is wrong and what to write ({given} is the value found).
+# The kinds of problem `watcher.tables` finds, told as what is wrong and what to write ({given} is the value found,
+# {bound} the limit it crossed).
 _SAYS = dict.fromkeys(("int_type", "int_parsing", "int_from_float"), "{given!r} is not a whole number; write one")
 _SAYS |= dict.fromkeys(("float_type", "float_parsing"), "{given!r} is not a number; write one without quotes")
 _SAYS |= dict.fromkeys(("bool_type", "bool_parsing"), "{given!r} is not true or false; write one, without quotes")
 _SAYS |= dict.fromkeys(("string_type", "string_too_short"), "write some text, in double quotes")
 _SAYS |= {
     "finite_number": "{given} is not a number watcher can count with; write an ordinary number",
-    "greater_than": "{given!r} is too small; write a number more than {gt:g}",
-    "greater_than_equal": "{given!r} is too small; write a number of at least {ge:g}",
-    "less_than": "{given!r} is too large; write a number less than {lt:g}",
-    "less_than_equal": "{given!r} is too large; write a number of at most {le:g}",
+    "greater_than": "{given!r} is too small; write a number more than {bound:g}",
+    "greater_than_equal": "{given!r} is too small; write a number of at least {bound:g}",
+    "less_than": "{given!r} is too large; write a number less than {bound:g}",
+    "less_than_equal": "{given!r} is too large; write a number of at most {bound:g}",
     "too_short": "give at least one",
 }
 
@@ -154,21 +157,21 @@ def _toml_name(loc: tuple[Any, ...]) -> str:
     return (f"[{head}]" + (f" {_key_path(rest)}" if rest else "")) if head in _TABLES else _key_path(loc)
 
 
-def _fields(section: str) -> dict[str, Any]:
+def _fields(section: str) -> dict[str, object]:
     model = _SECTIONS.get(section)
-    return {(f.alias or name): f for name, f in model.model_fields.items()} if model else {}
+    return defaults(model) if model else {}
 
 
 def _example(key: str) -> str:
     section, _, name = key.rpartition(".")
-    default = getattr(_fields(section).get(name), "default", None)
+    default = _fields(section).get(name)
     written = json.dumps(default, ensure_ascii=False) if isinstance(default, bool | int | float | str) else ""
     return _EXAMPLES.get(key) or (f"{name} = {written}" if written else "")
 
 
-def _problem(err: Any) -> tuple[str, str]:
+def _problem(err: Problem) -> tuple[str, str]:
     """What is wrong with one key, and an example of what to write (may be empty)."""
-    loc, kind, given = tuple(err["loc"]), err["type"], err.get("input")
+    loc, kind, given = err.loc, err.kind, err.given
     key = ".".join(str(part) for part in loc if not isinstance(part, int))
     name, example, top = _toml_name(loc), _example(key), len(loc) == 1
     if kind == "missing":
@@ -186,22 +189,18 @@ def _problem(err: Any) -> tuple[str, str]:
         return f"there is one [{key}], not a list of them: write [{key}] with single brackets, not [[{key}]]", example
     if kind in ("model_type", "dict_type"):
         return f"{name} is a table of settings, not a single value", example
-    if kind == "value_error":  # our own validators' words, which say what to write
-        return err["msg"].removeprefix("Value error, "), _EXAMPLES.get(key, "")
+    if kind == "value_error":  # our own checks' words, which say what to write
+        return err.message, _EXAMPLES.get(key, "")
     if kind in _SAYS:
-        return _SAYS[kind].format(given=given, **(err.get("ctx") or {})), example
-    return f"{err['msg']}; the comments in the config.toml shipped with watcher show what to write", example
+        return _SAYS[kind].format(given=given, bound=err.bound), example
+    return f"{given!r} is not a path; write one in double quotes", example  # path_type, the one kind left
 
 
-def _explain(exc: ValidationError, source: str) -> str:
+def _explain(exc: Invalid, source: str) -> str:
     lines = [f"{source} is not valid:"]
-    errors = exc.errors()
-    for err in errors:
-        # pydantic also finds a list with one bad entry "too short": the entry's own error says it all.
-        if err["type"] == "too_short" and any(e["loc"][: len(err["loc"])] == err["loc"] != e["loc"] for e in errors):
-            continue
+    for err in exc.problems:
         problem, example = _problem(err)
-        line = f"  - {_key_path(tuple(err['loc']))}: {problem}"
+        line = f"  - {_key_path(err.loc)}: {problem}"
         if "\n" in example:
             line += ", for example:\n" + "\n".join(f"        {part}" for part in example.splitlines())
         elif example:
@@ -233,11 +232,11 @@ def load(path: Path) -> Config:
 def from_dict(data: dict[str, Any], *, base_dir: Path, source: str = "config") -> Config:
     """Validate already-parsed TOML data."""
     try:
-        config = Config.model_validate(data)
-    except ValidationError as exc:
+        config = build(Config, data)
+    except Invalid as exc:
         raise ConfigError(_explain(exc, source)) from exc
     database = config.database if config.database.is_absolute() else base_dir / config.database
-    return config.model_copy(update={"database": database, "source": Path(source)})
+    return replace(config, database=database, source=Path(source))
 
 
 def default_path() -> Path:

@@ -142,8 +142,9 @@ class Daemon:
                 _took(now - started),
                 local_time(slot, self.tz, seconds=True),
             )
-        if not self.stop.is_set():
-            log.info("next check at %s", local_time(next_run(schedule, now), self.tz))
+        if not self.stop.is_set():  # no slot between the check's start and now: the next is the one after its start
+            upcoming = slot if slot is not None and now < slot else next_run(schedule, now)
+            log.info("next check at %s", local_time(upcoming, self.tz))
 
     def deliver(self) -> None:
         """Retry pending alerts whose backoff has elapsed, between checks."""

@@ -6,18 +6,11 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    field_validator,
-    model_validator,
-)
+from watcher.tables import Alias, Before, Bounds, Check, MinLen, Strict
 
 
 def _address(value: str) -> str:
@@ -27,7 +20,7 @@ def _address(value: str) -> str:
     return value
 
 
-EmailAddress = Annotated[str, AfterValidator(_address)]
+EmailAddress = Annotated[str, Check(_address)]
 
 
 def _non_empty(value: tuple[str, ...]) -> tuple[str, ...]:
@@ -37,34 +30,34 @@ def _non_empty(value: tuple[str, ...]) -> tuple[str, ...]:
     return value
 
 
-class _Section(BaseModel):
-    # inf and nan pass for floats in TOML, and would only fail later, as an overflow in the daemon.
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
+# Each section is checked by `watcher.tables.build`: unknown keys refused, every float finite (inf and nan pass
+# for floats in TOML, and would only fail later, as an overflow in the daemon).
+Name = Annotated[str, MinLen(1)]
 
 
-class SubsetConfig(_Section):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SubsetConfig:
     """Schools of the list to rank the watched one among ("3e école post-bac"): named, or by the city listed."""
 
-    name: Annotated[str, Field(min_length=1)]  # said after the place: "école post-bac" → "3e école post-bac"
+    name: Name  # said after the place: "école post-bac" → "3e école post-bac"
     schools: tuple[str, ...] = ()  # names or directory ids (the number at the end of a school page's address)
     cities: tuple[str, ...] = ()  # the city the list writes after a school's name ("Toulouse")
 
-    @model_validator(mode="after")
-    def _some_members(self) -> SubsetConfig:
+    def check_whole(self) -> None:
         if not self.schools and not self.cities:
             raise ValueError(
                 f"the subset {self.name!r} names no school: list its members, e.g. "
                 'schools = ["INSA Lyon", "UTC"], or its cities, e.g. cities = ["Toulouse", "Montpellier"]'
             )
-        return self
 
 
-class SchoolConfig(_Section):
-    name: Annotated[str, Field(min_length=1)]
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SchoolConfig:
+    name: Name
     slug: str | None = None
     aliases: tuple[str, ...] = ()
     peers: tuple[str, ...] = ()  # other schools (names or slugs) whose moves the alert reports
-    discover: Annotated[bool, Field(strict=True)] = True  # also watch the lists the rankings link to
+    discover: Annotated[bool, Strict()] = True  # also watch the lists the rankings link to
     subsets: tuple[SubsetConfig, ...] = ()  # places among chosen schools, stated in the alert
 
     def peer_configs(self) -> tuple[SchoolConfig, ...]:
@@ -74,31 +67,32 @@ class SchoolConfig(_Section):
         )
 
 
-class RankingConfig(_Section):
-    name: Annotated[str, Field(min_length=1)]
-    url: str
+def _http_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("must start with http:// or https://")
+    # A fragment (#indicateurs=...) only steers the page's script; the server never sees it.
+    return value.split("#", 1)[0]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RankingConfig:
+    name: Name
+    url: Annotated[str, Check(_http_url)]
     layout: str | None = None  # read this ranking with this layout only (default: whichever fits the page)
     browser: bool | None = None  # render its pages with headless Chromium (default: [fetch] browser)
 
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        # A fragment (#indicateurs=...) only steers the page's script; the server never sees it.
-        return value.split("#", 1)[0]
 
-
-class EmailConfig(_Section):
-    to: Annotated[tuple[EmailAddress, ...], AfterValidator(_non_empty)]
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EmailConfig:
+    to: Annotated[tuple[EmailAddress, ...], Check(_non_empty)]
     ops_to: tuple[EmailAddress, ...] = ()  # the people who run watcher; defaults to `to`
-    from_: Annotated[EmailAddress, Field(alias="from")]
+    from_: Annotated[EmailAddress, Alias("from")]
     smtp_host: str = "localhost"
-    smtp_port: Annotated[int, Field(ge=1, le=65535, strict=True)] = 25
-    starttls: Annotated[bool, Field(strict=True)] | None = None  # required (None: for port 587); else used if offered
-    allow_plain_auth: Annotated[bool, Field(strict=True)] = False  # send the login over a connection without TLS
-    timeout_seconds: Annotated[float, Field(gt=0)] = 30.0  # the whole SMTP session, not one read
-    retry_seconds: Annotated[float, Field(gt=0)] = 60.0  # first pause before resending, then doubled, at most 1 h
+    smtp_port: Annotated[int, Bounds(ge=1, le=65535), Strict()] = 25
+    starttls: Annotated[bool, Strict()] | None = None  # required (None: for port 587); else used if offered
+    allow_plain_auth: Annotated[bool, Strict()] = False  # send the login over a connection without TLS
+    timeout_seconds: Annotated[float, Bounds(gt=0)] = 30.0  # the whole SMTP session, not one read
+    retry_seconds: Annotated[float, Bounds(gt=0)] = 60.0  # first pause before resending, then doubled, at most 1 h
 
     @property
     def use_starttls(self) -> bool:
@@ -137,7 +131,7 @@ def _duration(value: str) -> str:
     return value
 
 
-Duration = Annotated[str, AfterValidator(_duration)]
+Duration = Annotated[str, Check(_duration)]
 
 
 def _cron(value: str) -> str:
@@ -169,10 +163,11 @@ def _hours(value: str) -> str:
     return value
 
 
-class SeasonConfig(_Section):
-    months: Annotated[tuple[Annotated[int, Field(ge=1, le=12)], ...], Field(min_length=1)]
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SeasonConfig:
+    months: Annotated[tuple[Annotated[int, Bounds(ge=1, le=12)], ...], MinLen(1)]
     every: Duration
-    hours: Annotated[str, AfterValidator(_hours)] = "0-23"
+    hours: Annotated[str, Check(_hours)] = "0-23"
 
     def covers(self, month: int, hour: int) -> bool:
         low, high = (int(h) for h in self.hours.split("-"))
@@ -184,49 +179,50 @@ def _season_off(value: object) -> object:
     return None if value is False else value
 
 
-class ScheduleConfig(_Section):
-    cron: Annotated[str, AfterValidator(_cron)] | None = None
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScheduleConfig:
+    cron: Annotated[str, Check(_cron)] | None = None
     every: Duration | None = None
-    timezone: Annotated[str, AfterValidator(_timezone)] = "Europe/Paris"
+    timezone: Annotated[str, Check(_timezone)] = "Europe/Paris"
     # Default: a tenth of the interval, at most 60 s; more than an hour would blur the schedule itself.
-    jitter_seconds: Annotated[float, Field(ge=0, le=3600)] | None = None
+    jitter_seconds: Annotated[float, Bounds(ge=0, le=3600)] | None = None
     # L'Étudiant publishes between November and February (December up to the 2021 edition, January–February
     # since): check hourly in the daytime then.
-    season: Annotated[SeasonConfig | None, BeforeValidator(_season_off)] = SeasonConfig(
+    season: Annotated[SeasonConfig | None, Before(_season_off)] = SeasonConfig(
         months=(11, 12, 1, 2), every="1h", hours="7-21"
     )
 
-    @model_validator(mode="after")
-    def _one_rhythm(self) -> ScheduleConfig:
+    def check_whole(self) -> None:
         if self.cron and self.every:
             raise ValueError("give either cron or every, not both")
-        return self
 
     @property
     def rhythm(self) -> str:
         return self.cron or self.every or "0 7 * * *"
 
 
-class AlertsConfig(_Section):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlertsConfig:
     # The upper bounds keep every figure a date can be computed from: beyond them an alert would never come.
-    failures_before_alert: Annotated[int, Field(ge=1, le=1000)] = 3
-    stale_after_days: Annotated[float, Field(gt=0, le=365)] = 3.0
-    mail_failing_log_after_hours: Annotated[float, Field(gt=0, le=8760)] = 1.0
+    failures_before_alert: Annotated[int, Bounds(ge=1, le=1000)] = 3
+    stale_after_days: Annotated[float, Bounds(gt=0, le=365)] = 3.0
+    mail_failing_log_after_hours: Annotated[float, Bounds(gt=0, le=8760)] = 1.0
 
 
-class FetchConfig(_Section):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FetchConfig:
     # Every duration is finite and bounded, so a typo (inf, nan, 1e9) cannot make a check hang for ever.
     contact: EmailAddress | None = None  # defaults to email.from
-    timeout_seconds: Annotated[float, Field(gt=0, le=600, allow_inf_nan=False)] = 30.0  # one request, whole body
+    timeout_seconds: Annotated[float, Bounds(gt=0, le=600)] = 30.0  # one request, whole body
     # One check of one ranking, all its pages and retries: past it the check is abandoned and counted as failed.
-    check_deadline_seconds: Annotated[float, Field(gt=0, le=7200, allow_inf_nan=False)] = 900.0
-    delay_seconds: Annotated[float, Field(ge=0, le=60, allow_inf_nan=False)] = 2.0  # between two requests to one host
-    max_bytes: Annotated[int, Field(gt=0, le=1_000_000_000)] = 10_000_000
-    attempts: Annotated[int, Field(ge=1, le=20)] = 4
+    check_deadline_seconds: Annotated[float, Bounds(gt=0, le=7200)] = 900.0
+    delay_seconds: Annotated[float, Bounds(ge=0, le=60)] = 2.0  # between two requests to one host
+    max_bytes: Annotated[int, Bounds(gt=0, le=1_000_000_000)] = 10_000_000
+    attempts: Annotated[int, Bounds(ge=1, le=20)] = 4
     # First pause between two attempts, then doubled, at most max_retry_after_seconds.
-    backoff_seconds: Annotated[float, Field(ge=0, le=600, allow_inf_nan=False)] = 2.0
+    backoff_seconds: Annotated[float, Bounds(ge=0, le=600)] = 2.0
     # The longest pause a host gets within a check (Retry-After, backoff); longer: give up until then.
-    max_retry_after_seconds: Annotated[float, Field(ge=0, le=3600, allow_inf_nan=False)] = 120.0
-    max_pages: Annotated[int, Field(ge=1, le=100)] = 20
+    max_retry_after_seconds: Annotated[float, Bounds(ge=0, le=3600)] = 120.0
+    max_pages: Annotated[int, Bounds(ge=1, le=100)] = 20
     respect_robots_txt: bool = True
     browser: bool = False  # render pages with headless Chromium, for content that needs script to appear

@@ -47,6 +47,9 @@ class Known:
 
     ranking: str
     snapshots: tuple[Snapshot, ...] = ()  # every snapshot of the ranking, in the order they were recorded
+    # False: of the snapshots, only the last this tool checked (`previous_check`), all a check needs until a page
+    # comes with content; `decide` refuses to judge a new list without the history.
+    history: bool = True
     validators: dict[str, Validators] = field(default_factory=dict)  # by URL, for conditional requests
     school_pages: tuple[SchoolPage, ...] = ()  # the school pages read so far, in the order they were read
     state: RankingState | None = None

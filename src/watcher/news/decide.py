@@ -112,8 +112,10 @@ def _alerts(
 def decide(known: Known, reading: Reading, school: SchoolConfig, rules: AlertsConfig, at: datetime) -> Decision:
     """The outcome of one check, its alerts and what to record; a list that cannot be trusted records nothing."""
     assert known.state is not None
-    previous = previous_check(known.snapshots)
     snapshot = reading.snapshot
+    if snapshot is not None and not known.history:  # a bug in the caller: news told without the editions before
+        raise ValueError(f"a new list of {known.ranking!r} cannot be judged without the ranking's history")
+    previous = previous_check(known.snapshots)
     outcome: CheckOutcome
     error = reading.error
     if reading.failure is None and snapshot is not None:

@@ -1,22 +1,22 @@
-"""The SQLite database (through sqlite-utils): fetch log, HTTP validators, snapshots, rows, outbox.
+"""The SQLite database: fetch log, HTTP validators, snapshots, rows, outbox.
 
-Plain tables any SQLite tool can read. The schema is created and migrated here; `schema_version` in
-the `meta` table says which migrations ran. Everything one check writes goes through
-`Store.record_check`, in one transaction: a check cut off half-way leaves the database as it was.
+Plain tables any SQLite tool can read. The everyday reads and writes are plain SQL through `sqlite3`; sqlite-utils
+creates and migrates the schema (`schema_version` in the `meta` table says which migrations ran), and is loaded only
+then, or for `Store.db`: its imports cost a check of unchanged pages a tenth of its time. Everything one check writes
+goes through `Store.record_check`, in one transaction: a check cut off half-way leaves the database as it was.
 """
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from email.message import EmailMessage
+from functools import cached_property
 from pathlib import Path
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from watcher.errors import StoreError
 from watcher.model import (
@@ -33,26 +33,42 @@ from watcher.model import (
     Validators,
     Value,
 )
-from watcher.news.series import renames
+from watcher.news.series import previous_check, renames
 from watcher.store.outbox import OutboxTable
 from watcher.store.records import (
+    fetch_record,
     found_list_from,
     found_list_record,
     host_from,
     host_record,
+    indicator_record,
+    insert,
+    insert_all,
     row_from,
+    row_record,
+    school_page_record,
+    select,
     snapshot_from,
+    snapshot_record,
     state_from,
     state_record,
+    upsert,
 )
 from watcher.store.schema import MIGRATIONS
+
+if TYPE_CHECKING:
+    import sqlite_utils
+
+
+# (database, ranking) → the rows of its last checked list, with what marks that list (id, hash, time read).
+_LAST_ROWS: dict[tuple[str, str], tuple[tuple[object, ...], tuple[Row, ...]]] = {}
 
 
 class Store(OutboxTable):
     """The project's database; open it with `Store.open(path)`."""
 
-    def __init__(self, db: sqlite_utils.Database, path: Path) -> None:
-        self.db = db
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.conn = conn
         self.path = path
 
     @classmethod
@@ -60,18 +76,25 @@ class Store(OutboxTable):
         """Open (creating and migrating when needed) the database at `path`."""
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(path, timeout=30)
-            db = sqlite_utils.Database(conn)
-            db.execute("PRAGMA journal_mode=WAL")  # readers (history, status) never wait for a check
-            db.execute("PRAGMA foreign_keys=ON")
-            store = cls(db, path)
+            # No implicit transactions: `_reading` and `_writing` say where each begins and ends.
+            conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")  # readers (history, status) never wait for a check
+            conn.execute("PRAGMA foreign_keys=ON")
+            store = cls(conn, path)
             store._migrate()
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"Cannot open the database {path}: {exc}. Check the path and its permissions.") from exc
         return store
 
+    @cached_property
+    def db(self) -> sqlite_utils.Database:
+        """The same connection through sqlite-utils, for the migrations and the tests."""
+        import sqlite_utils
+
+        return sqlite_utils.Database(self.conn)
+
     def close(self) -> None:
-        self.db.close()
+        self.conn.close()
 
     def __enter__(self) -> Store:
         return self
@@ -81,8 +104,8 @@ class Store(OutboxTable):
 
     def _migrate(self) -> None:
         version = 0
-        if "meta" in self.db.table_names():
-            found = self.db.execute("select value from meta where key = 'schema_version'").fetchone()
+        if self.conn.execute("select name from sqlite_master where type = 'table' and name = 'meta'").fetchone():
+            found = self.conn.execute("select value from meta where key = 'schema_version'").fetchone()
             version = int(found[0]) if found else 0
         if version > len(MIGRATIONS):
             raise StoreError(
@@ -96,31 +119,53 @@ class Store(OutboxTable):
     @contextmanager
     def _writing(self, what: str) -> Iterator[None]:
         try:
-            with self.db.atomic():
+            # IMMEDIATE: a write lock from the start, waited for (timeout) rather than refused at the first write
+            # when another process wrote since this transaction began to read.
+            with self._transaction("BEGIN IMMEDIATE"):
                 yield
         except sqlite3.Error as exc:
             raise StoreError(f"Cannot write {what} to the database {self.path}: {exc}.") from exc
 
+    @contextmanager
+    def _transaction(self, begin: str) -> Iterator[None]:
+        if self.conn.in_transaction:  # a read within a write: part of it, undone with it
+            yield
+            return
+        self.conn.execute(begin)
+        try:
+            yield
+            self.conn.execute("COMMIT")
+        except BaseException:
+            if self.conn.in_transaction:  # some errors end the transaction themselves
+                self.conn.execute("ROLLBACK")
+            raise
+
     # Reading
 
-    def known(self, ranking: str) -> Known:
-        """Everything a check of `ranking` needs, read in one transaction (a consistent view under WAL)."""
+    def known(self, ranking: str, *, history: bool = True) -> Known:
+        """Everything a check of `ranking` needs, read in one transaction (a consistent view under WAL); without
+        `history`, of the snapshots only the last checked (`Known.history`)."""
         with self._reading(f"what is known of {ranking!r}"):
             validators = {
-                r["url"]: Validators(r["url"], r["etag"], r["last_modified"]) for r in self.db.table("validators").rows
+                url: Validators(url, etag, modified)
+                for url, etag, modified in self.conn.execute("select url, etag, last_modified from validators")
             }
             return Known(
                 ranking=ranking,
-                snapshots=tuple(self._snapshots(ranking)),
+                snapshots=tuple(self._snapshots(ranking) if history else self._last_checked(ranking)),
+                history=history,
                 validators=validators,
                 school_pages=tuple(self._school_pages()),
                 state=self._state(ranking),
                 asks={
-                    r["url"]: PageAsk(r["url"], datetime.fromisoformat(r["asked_at"]), r["status"], r["warning"])
-                    for r in self.db.table("school_page_asks").rows
+                    url: PageAsk(url, datetime.fromisoformat(at), status, warning)
+                    for url, at, status, warning in self.conn.execute(
+                        "select url, asked_at, status, warning from school_page_asks"
+                    )
                 },
                 lists=tuple(self._found_lists(ranking)),
-                found=self.db.table("found_lists").count_where("name = ?", [ranking]) > 0,
+                found=self.conn.execute("select 1 from found_lists where name = ? limit 1", [ranking]).fetchone()
+                is not None,
             )
 
     def found_lists(self, parent: str | None = None) -> list[FoundList]:
@@ -129,8 +174,10 @@ class Store(OutboxTable):
             return self._found_lists(parent)
 
     def _found_lists(self, parent: str | None) -> list[FoundList]:
-        where, params = ("parent = ?", [parent]) if parent is not None else (None, [])
-        return [found_list_from(r) for r in self.db.table("found_lists").rows_where(where, params, order_by="rowid")]
+        where, params = ("where parent = ?", [parent]) if parent is not None else ("", [])
+        return [
+            found_list_from(r) for r in select(self.conn, f"select * from found_lists {where} order by rowid", params)
+        ]
 
     def snapshots(self, ranking: str) -> list[Snapshot]:
         """Every snapshot of a ranking, in the order they were recorded."""
@@ -140,12 +187,12 @@ class Store(OutboxTable):
     def hosts(self) -> list[HostMemory]:
         """What each host asked of us (Retry-After, robots.txt), for the fetcher of the next run."""
         with self._reading("what the hosts asked"):
-            return [host_from(r) for r in self.db.table("hosts").rows]
+            return [host_from(r) for r in select(self.conn, "select * from hosts")]
 
     def rankings(self) -> list[str]:
         """The names of the rankings that have a snapshot."""
         with self._reading("the rankings"):
-            return [r[0] for r in self.db.execute("select distinct ranking from snapshots order by ranking")]
+            return [r[0] for r in self.conn.execute("select distinct ranking from snapshots order by ranking")]
 
     def state(self, ranking: str) -> RankingState:
         """What the last checks of `ranking` said."""
@@ -155,25 +202,40 @@ class Store(OutboxTable):
     @contextmanager
     def _reading(self, what: str) -> Iterator[None]:
         try:
-            with self.db.atomic():
+            with self._transaction("BEGIN"):  # one consistent view under WAL
                 yield
         except sqlite3.Error as exc:
             raise StoreError(f"Cannot read {what} from the database {self.path}: {exc}.") from exc
 
     def _snapshots(self, ranking: str) -> list[Snapshot]:
-        records = list(self.db.table("snapshots").rows_where("ranking = ?", [ranking], order_by="id"))
+        records = select(self.conn, "select * from snapshots where ranking = ? order by id", [ranking])
         rows: dict[int, list[Row]] = {r["id"]: [] for r in records}
         query = (
             "select rows.* from rows join snapshots on snapshots.id = rows.snapshot_id "
             "where snapshots.ranking = ? order by rows.snapshot_id, rows.position"
         )
-        for r in self.db.query(query, [ranking]):
+        for r in select(self.conn, query, [ranking]):
             rows[r["snapshot_id"]].append(row_from(r))
         return [snapshot_from(record, tuple(rows[record["id"]])) for record in records]
 
+    def _last_checked(self, ranking: str) -> list[Snapshot]:
+        records = select(self.conn, "select * from snapshots where ranking = ? order by id", [ranking])
+        bare = [(snapshot_from(record, ()), record) for record in records]  # to choose by, never handed on
+        last = previous_check(s for s, _ in bare)
+        if last is None:
+            return []
+        record = next(r for s, r in bare if s is last)
+        # A list's rows never change once written: the daemon decodes the last one once, not at every check.
+        key, mark = (str(self.path), ranking), (record["id"], record["content_hash"], record["fetched_at"])
+        kept = _LAST_ROWS.get(key)
+        if kept is None or kept[0] != mark:
+            query = "select * from rows where snapshot_id = ? order by position"
+            kept = _LAST_ROWS[key] = (mark, tuple(row_from(r) for r in select(self.conn, query, [record["id"]])))
+        return [snapshot_from(record, kept[1])]
+
     def _school_pages(self) -> list[SchoolPage]:
         indicators: dict[int, list[Indicator]] = {}
-        for i in self.db.query("select * from indicators order by page_id, position"):
+        for i in select(self.conn, "select * from indicators order by page_id, position"):
             value = Value(i["kind"], i["text"], i["low"], i["high"], i["unit"])
             indicators.setdefault(i["page_id"], []).append(Indicator(i["section"], i["label"], value))
         return [
@@ -186,11 +248,11 @@ class Store(OutboxTable):
                 edition=r["edition"],
                 content_hash=r["content_hash"],
             )
-            for r in self.db.table("school_pages").rows_where(order_by="id")
+            for r in select(self.conn, "select * from school_pages order by id")
         ]
 
     def _state(self, ranking: str) -> RankingState:
-        found = list(self.db.table("ranking_state").rows_where("ranking = ?", [ranking]))
+        found = select(self.conn, "select * from ranking_state where ranking = ?", [ranking])
         return state_from(found[0]) if found else RankingState(ranking)
 
     # Writing
@@ -214,27 +276,11 @@ class Store(OutboxTable):
         """Everything one check of one ranking learnt, in one transaction. `held` comms alerts wait to be gathered
         with the other lists' of the same publication (`gather`, or `release_held` if the run ends first)."""
         with self._writing(f"the check of {ranking!r}"):
-            self.db.table("fetches").insert_all(
-                [
-                    {
-                        "ranking": ranking,
-                        "url": f.url,
-                        "started_at": f.started_at.isoformat(),
-                        "status": f.status,
-                        "bytes": f.bytes,
-                        "duration_ms": f.duration_ms,
-                        "outcome": f.outcome,
-                        "error": f.error,
-                    }
-                    for f in fetches
-                ]
-            )
+            insert_all(self.conn, "fetches", (fetch_record(ranking, f) for f in fetches))
             if snapshot is not None:
                 self._insert_snapshot(snapshot)
             for v in validators:
-                self.db.table("validators").upsert(
-                    {"url": v.url, "etag": v.etag, "last_modified": v.last_modified}, pk="url"
-                )
+                upsert(self.conn, "validators", {"url": v.url, "etag": v.etag, "last_modified": v.last_modified}, "url")
             for message in alerts:
                 self._enqueue(ranking, "comms", message)
             for message in held:
@@ -246,78 +292,25 @@ class Store(OutboxTable):
             for page in school_pages:
                 self._insert_school_page(page)
             for host in hosts:
-                self.db.table("hosts").upsert(host_record(host), pk="host")
+                upsert(self.conn, "hosts", host_record(host), "host")
             for ask in asks:
                 record = {"url": ask.url, "asked_at": ask.asked_at.isoformat(), "status": ask.status}
-                self.db.table("school_page_asks").upsert({**record, "warning": ask.warning}, pk="url")
+                upsert(self.conn, "school_page_asks", {**record, "warning": ask.warning}, "url")
             for found in lists:
-                self.db.table("found_lists").upsert(found_list_record(found), pk="url")
+                upsert(self.conn, "found_lists", found_list_record(found), "url")
 
     def _insert_school_page(self, page: SchoolPage) -> None:
-        table = self.db.table("school_pages")
-        table.insert(
-            {
-                "slug": page.slug,
-                "url": page.url,
-                "name": page.name,
-                "edition": page.edition,
-                "fetched_at": page.fetched_at.isoformat(),
-                "content_hash": page.content_hash,
-            }
-        )
-        page_id = table.last_pk
-        self.db.table("indicators").insert_all(
-            {
-                "page_id": page_id,
-                "position": position,
-                "section": i.section,
-                "label": i.label,
-                "kind": i.value.kind,
-                "text": i.value.text,
-                "low": i.value.low,
-                "high": i.value.high,
-                "unit": i.value.unit,
-            }
-            for position, i in enumerate(page.indicators)
-        )
+        page_id = insert(self.conn, "school_pages", school_page_record(page))
+        records = (indicator_record(page_id, position, i) for position, i in enumerate(page.indicators))
+        insert_all(self.conn, "indicators", records)
 
     def _save_state(self, state: RankingState) -> None:
-        self.db.table("ranking_state").upsert(state_record(state), pk="ranking")
+        upsert(self.conn, "ranking_state", state_record(state), "ranking")
 
     def _insert_snapshot(self, snapshot: Snapshot) -> None:
-        table = self.db.table("snapshots")
-        table.insert(
-            {
-                "ranking": snapshot.ranking,
-                "url": snapshot.url,
-                "edition": snapshot.edition,
-                "fetched_at": snapshot.fetched_at.isoformat(),
-                "content_hash": snapshot.content_hash,
-                "school_count": snapshot.count,
-                "pages": json.dumps(list(snapshot.pages)),
-                "origin": snapshot.origin,
-                "ranks_derived": int(snapshot.ranks_derived),
-                "layout": snapshot.layout,
-            }
-        )
-        snapshot_id = table.last_pk
-        self.db.table("rows").insert_all(
-            {
-                "snapshot_id": snapshot_id,
-                "position": position,
-                "rank": r.rank,
-                "tied": int(r.tied),
-                "name": r.name,
-                "slug": r.slug,
-                "city": r.city,
-                "total": r.total,
-                "grp": r.group,
-                "scores": json.dumps(r.scores, ensure_ascii=False),
-                "total_max": r.total_max,
-                "score_max": json.dumps(r.score_max, ensure_ascii=False) if r.score_max else None,
-                "link": r.link,
-            }
-            for position, r in enumerate(snapshot.rows)
+        snapshot_id = insert(self.conn, "snapshots", snapshot_record(snapshot))
+        insert_all(
+            self.conn, "rows", (row_record(snapshot_id, position, r) for position, r in enumerate(snapshot.rows))
         )
 
     # Corrections by the operator
@@ -325,46 +318,45 @@ class Store(OutboxTable):
     def adopt_renamed(self, configured: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
         """Give a ranking renamed in the config (same URL) the history kept under its old name; say which."""
         with self._writing("a renamed ranking"):
-            stored = [(r[0], r[1]) for r in self.db.execute("select distinct ranking, url from snapshots")]
+            stored = [(r[0], r[1]) for r in self.conn.execute("select distinct ranking, url from snapshots")]
             found = renames(configured, stored)
             for old, new in found:
                 # The lists found on its page follow it, with their own histories ("Old — X" becomes "New — X").
                 lists = [
-                    (r[0], r[1]) for r in self.db.execute("select url, name from found_lists where parent = ?", [old])
+                    (r[0], r[1]) for r in self.conn.execute("select url, name from found_lists where parent = ?", [old])
                 ]
                 renamed = [(name, new + name[len(old) :]) for _, name in lists if name.startswith(old)]
-                self.db.execute("update found_lists set parent = ? where parent = ?", [new, old])
+                self.conn.execute("update found_lists set parent = ? where parent = ?", [new, old])
                 for before, after in [(old, new), *renamed]:
-                    self.db.execute("update found_lists set name = ? where name = ?", [after, before])
+                    self.conn.execute("update found_lists set name = ? where name = ?", [after, before])
                     for table in ("snapshots", "outbox", "ranking_state", "fetches"):
-                        self.db.execute(f"update {table} set ranking = ? where ranking = ?", [after, before])
+                        self.conn.execute(f"update {table} set ranking = ? where ranking = ?", [after, before])
         return found
 
     def forget(self, ranking: str, edition: int, *, dry_run: bool = False) -> list[Snapshot]:
         """Remove the snapshots of one edition of a ranking (a list recorded by mistake), and the comms alerts not
         yet sent since the first of them; with `dry_run`, only say which snapshots would go."""
         with self._reading(f"the snapshots of {ranking!r}"):
-            ids = [
-                (r["id"], r["fetched_at"])
-                for r in self.db.table("snapshots").rows_where("ranking = ? and edition = ?", [ranking, edition])
-            ]
+            ids = self.conn.execute(
+                "select id, fetched_at from snapshots where ranking = ? and edition = ?", [ranking, edition]
+            ).fetchall()
             doomed = [s for s in self._snapshots(ranking) if s.edition == edition]
         if dry_run or not ids:
             return doomed
         first = min(at for _, at in ids)
         with self._writing(f"the removal of edition {edition} of {ranking!r}"):
             for snapshot_id, _ in ids:
-                self.db.execute("delete from rows where snapshot_id = ?", [snapshot_id])
-                self.db.execute("delete from snapshots where id = ?", [snapshot_id])
-            self.db.execute(
+                self.conn.execute("delete from rows where snapshot_id = ?", [snapshot_id])
+                self.conn.execute("delete from snapshots where id = ?", [snapshot_id])
+            self.conn.execute(
                 "update outbox set status = 'cancelled' where ranking = ? and kind = 'comms' and status = 'pending' "
                 "and created_at >= ?",
                 [ranking, first],
             )
             # Its pages' validators would answer 304 to the next check, and its acceptance would let it in again.
             for url in {page for snapshot in doomed for page in snapshot.pages}:
-                self.db.execute("delete from validators where url = ?", [url])
-            self.db.execute(
+                self.conn.execute("delete from validators where url = ?", [url])
+            self.conn.execute(
                 "update ranking_state set accepted_edition = null where ranking = ? and accepted_edition = ?",
                 [ranking, edition],
             )
@@ -374,4 +366,4 @@ class Store(OutboxTable):
         """Let the next check take an edition that looked too far ahead to be believed."""
         with self._writing(f"the edition accepted for {ranking!r}"):
             state = replace(self._state(ranking), accepted_edition=edition)
-            self.db.table("ranking_state").upsert(state_record(state), pk="ranking")
+            upsert(self.conn, "ranking_state", state_record(state), "ranking")

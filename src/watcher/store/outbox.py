@@ -6,6 +6,7 @@ A mixin of `Store`: the same connection and transactions, its own file.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -13,10 +14,8 @@ from datetime import UTC, datetime
 from email import message_from_bytes
 from email.message import EmailMessage
 
-import sqlite_utils
-
 from watcher.model import EMAIL_POLICY, MailKind
-from watcher.store.records import iso
+from watcher.store.records import insert, iso, select
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,18 +33,18 @@ class OutboxItem:
 class OutboxTable:
     """Queue, list and mark the emails of the outbox."""
 
-    db: sqlite_utils.Database
+    conn: sqlite3.Connection
     _writing: Callable[[str], AbstractContextManager[None]]  # the store's one-transaction writer
     _reading: Callable[[str], AbstractContextManager[None]]  # and reader: a database error is a StoreError
 
     def pending(self, due_at: datetime | None = None) -> list[OutboxItem]:
         """Alerts not yet accepted by the SMTP server, oldest first; with `due_at`, only those due by then."""
-        where, params = "status = 'pending'", []
+        where, params = "where status = 'pending'", []
         if due_at is not None:
             where += " and (next_attempt_at is null or next_attempt_at <= ?)"
             params.append(due_at.isoformat())
         with self._reading("the outbox"):
-            rows = list(self.db.table("outbox").rows_where(where, params, order_by="created_at, message_id"))
+            rows = select(self.conn, f"select * from outbox {where} order by created_at, message_id", params)
         return [
             OutboxItem(
                 message_id=r["message_id"],
@@ -61,7 +60,9 @@ class OutboxTable:
         ]
 
     def _enqueue(self, ranking: str, kind: MailKind, message: EmailMessage, status: str = "pending") -> None:
-        self.db.table("outbox").insert(
+        insert(
+            self.conn,
+            "outbox",
             {
                 "message_id": message["Message-ID"],
                 "ranking": ranking,
@@ -80,7 +81,7 @@ class OutboxTable:
         """Replace the held alerts of one publication by the one email that tells them all, in one transaction."""
         with self._writing("the alerts of a publication, gathered"):
             for message_id in held:
-                self.db.execute(
+                self.conn.execute(
                     "update outbox set status = 'gathered' where message_id = ? and status = 'held'", [message_id]
                 )
             self._enqueue(ranking, "comms", message)
@@ -88,12 +89,12 @@ class OutboxTable:
     def release_held(self) -> int:
         """Alerts held for gathering by a run that ended before it gathered them: sent as they are (none is lost)."""
         with self._writing("the alerts held by an unfinished run"):
-            return self.db.execute("update outbox set status = 'pending' where status = 'held'").rowcount
+            return self.conn.execute("update outbox set status = 'pending' where status = 'held'").rowcount
 
     def mark_sent(self, message_id: str, at: datetime) -> None:
         """The server accepted the email for every recipient still to deliver to: it leaves the outbox for good."""
         with self._writing("a sent alert"):
-            self.db.execute(
+            self.conn.execute(
                 "update outbox set status = 'sent', sent_at = ?, attempts = attempts + 1, retry_to = null "
                 "where message_id = ?",
                 [at.isoformat(), message_id],
@@ -102,7 +103,7 @@ class OutboxTable:
     def mark_partly_sent(self, message_id: str, refused: Sequence[str], error: str, retry_at: datetime) -> None:
         """The server accepted the email for some recipients only: it stays pending for the `refused` ones alone."""
         with self._writing("a partly sent alert"):
-            self.db.execute(
+            self.conn.execute(
                 "update outbox set attempts = attempts + 1, last_error = ?, next_attempt_at = ?, retry_to = ? "
                 "where message_id = ?",
                 [error, iso(retry_at), json.dumps(list(refused)), message_id],
@@ -110,7 +111,7 @@ class OutboxTable:
 
     def mark_failed(self, message_id: str, error: str, retry_at: datetime | None = None) -> None:
         with self._writing("a failed delivery"):
-            self.db.execute(
+            self.conn.execute(
                 "update outbox set attempts = attempts + 1, last_error = ?, next_attempt_at = ? where message_id = ?",
                 [error, iso(retry_at), message_id],
             )

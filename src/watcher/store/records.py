@@ -1,13 +1,59 @@
 """Table records ↔ values: how a row, a snapshot and a ranking's state are kept in SQLite (plain columns, JSON
-for the few lists)."""
+for the few lists), and the plain SQL that reads and writes such records."""
 
 from __future__ import annotations
 
 import json
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from watcher.model import FoundList, HostMemory, ListLink, RankingState, Row, Snapshot
+from watcher.model import (
+    FetchLog,
+    FoundList,
+    HostMemory,
+    Indicator,
+    ListLink,
+    RankingState,
+    Row,
+    SchoolPage,
+    Snapshot,
+)
+
+
+def select(conn: sqlite3.Connection, sql: str, params: Sequence[object] = ()) -> list[dict[str, Any]]:
+    """The rows of a query, each a dict by column name (what the `…_from` functions read)."""
+    cursor = conn.execute(sql, params)
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor]
+
+
+def _insert_sql(table: str, columns: Sequence[str], verb: str = "insert") -> str:
+    # Quoted: `rows` and `key` are SQL keywords too.
+    names = ", ".join(f'"{c}"' for c in columns)
+    return f'{verb} into "{table}" ({names}) values ({", ".join("?" * len(columns))})'
+
+
+def insert(conn: sqlite3.Connection, table: str, record: Mapping[str, object], *, ignore: bool = False) -> int | None:
+    """Insert one record (with `ignore`, none if its key is already there); the rowid it was given."""
+    sql = _insert_sql(table, list(record), "insert or ignore" if ignore else "insert")
+    return conn.execute(sql, list(record.values())).lastrowid
+
+
+def insert_all(conn: sqlite3.Connection, table: str, records: Iterable[Mapping[str, object]]) -> None:
+    """Insert records that all have the same columns."""
+    batch = list(records)
+    if batch:
+        columns = list(batch[0])
+        conn.executemany(_insert_sql(table, columns), [[r[c] for c in columns] for r in batch])
+
+
+def upsert(conn: sqlite3.Connection, table: str, record: Mapping[str, object], key: str) -> None:
+    """Insert one record, or update the other columns of the row that already has its `key`."""
+    columns = list(record)
+    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c != key)
+    conn.execute(f'{_insert_sql(table, columns)} on conflict("{key}") do update set {updates}', list(record.values()))
 
 
 def _time(value: str | None) -> datetime | None:
@@ -32,6 +78,77 @@ def row_from(r: dict[str, Any]) -> Row:
         score_max=tuple((label, top) for label, top in json.loads(r["score_max"] or "[]")),
         link=r["link"],
     )
+
+
+def fetch_record(ranking: str, f: FetchLog) -> dict[str, object]:
+    return {
+        "ranking": ranking,
+        "url": f.url,
+        "started_at": f.started_at.isoformat(),
+        "status": f.status,
+        "bytes": f.bytes,
+        "duration_ms": f.duration_ms,
+        "outcome": f.outcome,
+        "error": f.error,
+    }
+
+
+def row_record(snapshot_id: int | None, position: int, r: Row) -> dict[str, object]:
+    return {
+        "snapshot_id": snapshot_id,
+        "position": position,
+        "rank": r.rank,
+        "tied": int(r.tied),
+        "name": r.name,
+        "slug": r.slug,
+        "city": r.city,
+        "total": r.total,
+        "grp": r.group,
+        "scores": json.dumps(r.scores, ensure_ascii=False),
+        "total_max": r.total_max,
+        "score_max": json.dumps(r.score_max, ensure_ascii=False) if r.score_max else None,
+        "link": r.link,
+    }
+
+
+def snapshot_record(snapshot: Snapshot) -> dict[str, object]:
+    return {
+        "ranking": snapshot.ranking,
+        "url": snapshot.url,
+        "edition": snapshot.edition,
+        "fetched_at": snapshot.fetched_at.isoformat(),
+        "content_hash": snapshot.content_hash,
+        "school_count": snapshot.count,
+        "pages": json.dumps(list(snapshot.pages)),
+        "origin": snapshot.origin,
+        "ranks_derived": int(snapshot.ranks_derived),
+        "layout": snapshot.layout,
+    }
+
+
+def school_page_record(page: SchoolPage) -> dict[str, object]:
+    return {
+        "slug": page.slug,
+        "url": page.url,
+        "name": page.name,
+        "edition": page.edition,
+        "fetched_at": page.fetched_at.isoformat(),
+        "content_hash": page.content_hash,
+    }
+
+
+def indicator_record(page_id: int | None, position: int, i: Indicator) -> dict[str, object]:
+    return {
+        "page_id": page_id,
+        "position": position,
+        "section": i.section,
+        "label": i.label,
+        "kind": i.value.kind,
+        "text": i.value.text,
+        "low": i.value.low,
+        "high": i.value.high,
+        "unit": i.value.unit,
+    }
 
 
 def snapshot_from(record: dict[str, Any], rows: tuple[Row, ...]) -> Snapshot:

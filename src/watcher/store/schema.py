@@ -6,8 +6,10 @@ Plain tables that any SQLite tool can read; never edit a migration that has ship
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import sqlite_utils
+if TYPE_CHECKING:  # a check that has nothing to migrate never loads sqlite-utils (`Store.db`)
+    import sqlite_utils
 
 
 def _v1(db: sqlite_utils.Database) -> None:
