@@ -140,15 +140,17 @@ def _results(
     window = [(done, rss) for _, done, rss in samples if done >= warmup]
     per_check = slope(window)
     seconds = end[0] - first[0]
-    warnings = sum(
-        1 for line in log.read_text(errors="replace").splitlines() if " WARNING " in line or " ERROR " in line
-    )
+    told = [line for line in log.read_text(errors="replace").splitlines() if " WARNING " in line or " ERROR " in line]
+    warnings = len(told)
+    # What they said, without the time stamp (the same line twice counts once here).
+    said = "; ".join(dict.fromkeys(line.split(" ", 4)[-1][:140] for line in told))
     notes = [
         f"5: {end[1]} checks in {seconds:.0f} s; RSS at start-up {samples[0][2] / 1024:.1f} MB, after the first "
         f"check {first[2] / 1024:.1f} MB, after the warm-up ({warmup} checks, with a new edition and a revision) "
         f"{after_warmup[2] / 1024:.1f} MB, peak {peak / 1024:.1f} MB; {len(samples)} samples",
         f"5: trend = least-squares slope of RSS over the {len(window)} samples after the warm-up (304s only); "
-        f"exit code after SIGTERM {rc}; {warnings} WARNING/ERROR lines in the daemon's log",
+        f"exit code after SIGTERM {rc}; {warnings} WARNING/ERROR lines in the daemon's log"
+        + (f": {said}" if said else ""),
     ]
     return [
         Result(

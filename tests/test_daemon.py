@@ -362,3 +362,27 @@ def test_the_daemon_reads_and_draws_in_a_child_so_the_parser_and_the_chart_never
     maps = Path(f"/proc/{d.proc.pid}/maps").read_text()
     assert [lib for lib in ("lxml/etree", "PIL/_imaging", "markupsafe/_speedups") if lib in maps] == []
     assert d.stop() == 0
+
+
+def test_a_database_put_back_under_the_daemon_is_the_one_its_next_check_writes_to(config: Path, site: Site) -> None:
+    """The daemon opens its database for each step and closes it after (so the file holds every write, and a copy
+    taken meanwhile is whole): a file put in its place (a backup restored with `mv`) is the one the next step uses,
+    never the old, unlinked one."""
+    from watcher import load_config
+    from watcher.daemon import Daemon as InProcess
+
+    daemon = InProcess(load_config(config))
+    path = config.parent / "watcher.db"
+    daemon.check("first")
+    first = database(config)["fetches"].count
+    backup = path.with_name("backup.db")
+    backup.write_bytes(path.read_bytes())  # the file alone, as a nightly copy takes it
+    assert sqlite_utils.Database(backup)["fetches"].count == first  # nothing was left only in the -wal beside it
+    os.replace(backup, path)  # another file now, with the same contents
+    daemon.check("second")
+    second = database(config)["fetches"].count
+    assert second > first  # the check reached the file at the path
+    path.unlink()
+    daemon.check("third")
+    # A database gone is created again (this check's requests only, a first list again), not written past.
+    assert database(config)["fetches"].count < second and database(config)["snapshots"].count == 1

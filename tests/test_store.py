@@ -374,3 +374,15 @@ def test_without_history_known_gives_the_last_checked_list_whole_and_never_a_for
         store.record_check("P", [], snapshot=other)  # SQLite gives it the id the forgotten list had
         assert store.known("P", history=False).snapshots == (other,)
         assert store.known("P").snapshots == (first, other)
+
+
+def test_without_history_known_gives_the_last_page_of_each_school_whole_and_reads_a_new_one(tmp_path: Path) -> None:
+    old, new, peer = _page("imt", 2020, "38000 €"), _page("imt", 2021, "41000 €"), _page("albi", 2021, "39000 €")
+    with Store.open(tmp_path / "w.db") as store:
+        store.record_check("P", [], school_pages=[old, peer])
+        assert store.known("P", history=False).school_pages == (old, peer)
+        store.record_check("P", [], school_pages=[new])
+        assert store.known("P", history=False).school_pages == (peer, new)  # again, kept; then the new one read
+        assert store.known("P").school_pages == (old, peer, new)
+    with Store.open(tmp_path / "w.db") as store:  # another store on the same file: the same answer
+        assert store.known("P", history=False).school_pages == (peer, new)

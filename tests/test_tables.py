@@ -134,3 +134,17 @@ def test_a_problem_carries_the_value_found_and_the_bound() -> None:
     with pytest.raises(Invalid) as info:
         build(FetchConfig, {"attempts": 99})
     assert info.value.problems == [Problem(("attempts",), "less_than_equal", 99, 20)]
+
+
+@pytest.mark.parametrize(
+    ("table", "kind"),
+    [
+        ({"attempts": "+-5"}, "int_parsing"),
+        ({"max_bytes": "2²"}, "int_parsing"),  # a digit to str.isdigit, not to int()
+        ({"attempts": "9" * 5000}, "int_parsing"),  # more digits than Python reads
+        ({"timeout_seconds": 10**309}, "finite_number"),  # an integer past any float
+        ({"timeout_seconds": "1e999"}, "finite_number"),
+    ],
+)
+def test_a_value_python_cannot_read_is_a_problem_told_not_a_crash(table: dict[str, object], kind: str) -> None:
+    assert [k for _, k in problems(FetchConfig, table)] == [kind]

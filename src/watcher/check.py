@@ -188,6 +188,8 @@ def gather(config: Config, store: Store, family: Sequence[CheckResult], offload:
     """The alerts a ranking and its lists held for one publication, told in one email (general list first); one
     alert alone is sent as it is. Whatever goes wrong here, the held alerts are sent as they are: none is lost."""
     held = [item for result in family for item in result.held]
+    if not held:  # nothing of this family waits (what a run that ended early held is released at the next's start)
+        return
     try:
         if len(held) < 2:
             store.release_held()

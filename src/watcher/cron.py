@@ -4,6 +4,7 @@ schedule runs them)."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -24,6 +25,7 @@ def _weekday_names(item: str) -> str:
     return re.sub(r"(?<![/\d])([0-7])(?!\d)", lambda m: _DAYS[int(m.group(1))], item)
 
 
+@lru_cache(maxsize=16)  # the daemon asks for the next run after every check: one trigger per expression, kept
 def crontab_trigger(expression: str, tz: ZoneInfo) -> BaseTrigger:
     """A standard five-field crontab (day of week 0 or 7 = Sunday, 1 = Monday) as an APScheduler trigger.
 

@@ -95,9 +95,10 @@ class Daemon:
         from watcher.check import run_check
         from watcher.store.db import Store
 
+        self.idle.clear()  # busy before looking at the flag: a stop in between waits for this step
         if self.stop.is_set():
+            self.idle.set()
             return
-        self.idle.clear()
         started = self._now()
         try:
             with check_lock(self.config.database), Store.open(self.config.database) as store:
@@ -148,9 +149,10 @@ class Daemon:
 
     def deliver(self) -> None:
         """Retry pending alerts whose backoff has elapsed, between checks."""
-        if self.stop.is_set():
-            return
         self.idle.clear()
+        if self.stop.is_set():
+            self.idle.set()
+            return
         try:
             # The check lock also guards the outbox: a `watcher check` run by hand meanwhile must not send the
             # same pending alert at the same time.

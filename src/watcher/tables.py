@@ -223,18 +223,22 @@ def _scalar(hint: Any, given: object, strict: bool) -> tuple[str, object]:
             return "int_type", None
         if isinstance(given, float):
             return ("", int(given)) if given.is_integer() else ("int_from_float", None)
-        if isinstance(given, str) and given.strip().lstrip("+-").isdigit():
-            return "", int(given)
-        return ("int_parsing" if isinstance(given, str) else "int_type"), None
+        if isinstance(given, str):
+            try:
+                return "", int(given)
+            except ValueError:  # not digits, or more than Python reads ("4300 digits")
+                return "int_parsing", None
+        return "int_type", None
     if hint is float:
         number: float | None = None
-        if isinstance(given, int | float) and not isinstance(given, bool):
-            number = float(given)
-        elif isinstance(given, str) and not strict:
-            try:
-                number = float(given)
-            except ValueError:
-                return "float_parsing", None
+        try:
+            number_like = isinstance(given, int | float) and not isinstance(given, bool)
+            if number_like or (isinstance(given, str) and not strict):
+                number = float(typing.cast(str | float, given))
+        except OverflowError:  # an integer past any float: no number watcher can count with
+            return "finite_number", None
+        except ValueError:
+            return "float_parsing", None
         if number is None:
             return "float_type", None
         return ("", number) if math.isfinite(number) else ("finite_number", None)

@@ -47,8 +47,8 @@ class Known:
 
     ranking: str
     snapshots: tuple[Snapshot, ...] = ()  # every snapshot of the ranking, in the order they were recorded
-    # False: of the snapshots, only the last this tool checked (`previous_check`), all a check needs until a page
-    # comes with content; `decide` refuses to judge a new list without the history.
+    # False: of the snapshots only the last this tool checked (`previous_check`), of the school pages the last kept
+    # of each school: all a check needs until the list comes with content; `decide` refuses a new list without them.
     history: bool = True
     validators: dict[str, Validators] = field(default_factory=dict)  # by URL, for conditional requests
     school_pages: tuple[SchoolPage, ...] = ()  # the school pages read so far, in the order they were read

@@ -16,7 +16,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from watcher.errors import StoreError
 from watcher.model import (
@@ -60,8 +60,11 @@ if TYPE_CHECKING:
     import sqlite_utils
 
 
-# (database, ranking) → the rows of its last checked list, with what marks that list (id, hash, time read).
+# What a check without history reads at every check, decoded once per process (the daemon's): (database,
+# ranking) → the rows of its last checked list; database → the last page kept of each school. Each with what marks
+# it (ids, hashes, times read), so that a list or a page forgotten, or replaced under the same id, is read again.
 _LAST_ROWS: dict[tuple[str, str], tuple[tuple[object, ...], tuple[Row, ...]]] = {}
+_LAST_PAGES: dict[str, tuple[tuple[object, ...], tuple[SchoolPage, ...]]] = {}
 
 
 class Store(OutboxTable):
@@ -155,7 +158,7 @@ class Store(OutboxTable):
                 snapshots=tuple(self._snapshots(ranking) if history else self._last_checked(ranking)),
                 history=history,
                 validators=validators,
-                school_pages=tuple(self._school_pages()),
+                school_pages=tuple(self._school_pages() if history else self._last_pages()),
                 state=self._state(ranking),
                 asks={
                     url: PageAsk(url, datetime.fromisoformat(at), status, warning)
@@ -233,9 +236,22 @@ class Store(OutboxTable):
             kept = _LAST_ROWS[key] = (mark, tuple(row_from(r) for r in select(self.conn, query, [record["id"]])))
         return [snapshot_from(record, kept[1])]
 
+    def _last_pages(self) -> tuple[SchoolPage, ...]:
+        query = "select * from school_pages where id in (select max(id) from school_pages group by slug) order by id"
+        records = select(self.conn, query)
+        mark = tuple((r["id"], r["content_hash"], r["fetched_at"]) for r in records)
+        kept = _LAST_PAGES.get(str(self.path))
+        if kept is None or kept[0] != mark:  # a page's indicators never change once written: decoded once
+            ids = ", ".join(str(r["id"]) for r in records)
+            kept = _LAST_PAGES[str(self.path)] = (mark, tuple(self._pages(records, f"where page_id in ({ids})")))
+        return kept[1]
+
     def _school_pages(self) -> list[SchoolPage]:
+        return self._pages(select(self.conn, "select * from school_pages order by id"))
+
+    def _pages(self, records: list[dict[str, Any]], which: str = "") -> list[SchoolPage]:
         indicators: dict[int, list[Indicator]] = {}
-        for i in select(self.conn, "select * from indicators order by page_id, position"):
+        for i in select(self.conn, f"select * from indicators {which} order by page_id, position"):
             value = Value(i["kind"], i["text"], i["low"], i["high"], i["unit"])
             indicators.setdefault(i["page_id"], []).append(Indicator(i["section"], i["label"], value))
         return [
@@ -248,7 +264,7 @@ class Store(OutboxTable):
                 edition=r["edition"],
                 content_hash=r["content_hash"],
             )
-            for r in select(self.conn, "select * from school_pages order by id")
+            for r in records
         ]
 
     def _state(self, ranking: str) -> RankingState:
@@ -317,9 +333,12 @@ class Store(OutboxTable):
 
     def adopt_renamed(self, configured: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
         """Give a ranking renamed in the config (same URL) the history kept under its old name; say which."""
+        stored = "select distinct ranking, url from snapshots"
+        with self._reading("the rankings' names"):  # nearly always nothing to rename: no write, no lock
+            if not renames(configured, [(r[0], r[1]) for r in self.conn.execute(stored)]):
+                return []
         with self._writing("a renamed ranking"):
-            stored = [(r[0], r[1]) for r in self.conn.execute("select distinct ranking, url from snapshots")]
-            found = renames(configured, stored)
+            found = renames(configured, [(r[0], r[1]) for r in self.conn.execute(stored)])
             for old, new in found:
                 # The lists found on its page follow it, with their own histories ("Old — X" becomes "New — X").
                 lists = [
