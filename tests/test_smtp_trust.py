@@ -209,7 +209,10 @@ class _Relay(socketserver.BaseRequestHandler):
                 if not ready:
                     return
                 for end in ready:
-                    data = end.recv(65536)
+                    try:
+                        data = end.recv(65536)
+                    except ConnectionResetError:  # a side that hung up hard (the client refusing a clear login)
+                        return
                     if not data:
                         return
                     if end is self.request:

@@ -386,3 +386,52 @@ def test_without_history_known_gives_the_last_page_of_each_school_whole_and_read
         assert store.known("P").school_pages == (old, peer, new)
     with Store.open(tmp_path / "w.db") as store:  # another store on the same file: the same answer
         assert store.known("P", history=False).school_pages == (peer, new)
+
+
+def _mail(message_id: str) -> EmailMessage:
+    message = alert(f"IMT Mines Alès : {message_id}")
+    del message["Message-ID"]
+    message["Message-ID"] = f"<{message_id}@example.org>"
+    return message
+
+
+def _publication(store: Store, snapshot_of: str) -> None:
+    """Three lists of one publication held, then told in one email (`general` first), `snapshot_of`'s list kept."""
+    store.record_check(snapshot_of, [], snapshot=fixture_snapshot(2021, ranking=snapshot_of))
+    for name in ("general", "salary", "digital"):
+        store.record_check(name, [], held=[_mail(name)])
+    held = [f"<{name}@example.org>" for name in ("general", "salary", "digital")]
+    store.gather("general", held, _mail("publication"))
+
+
+@pytest.mark.parametrize("forgotten", ["salary", "general"])
+def test_forgetting_a_list_told_in_its_publications_email_sends_the_other_lists_alerts_instead(
+    tmp_path: Path, forgotten: str
+) -> None:
+    """The one email would tell the forgotten list's news too: it is cancelled, and nothing else is lost."""
+    with Store.open(tmp_path / "w.db") as store:
+        _publication(store, forgotten)
+        assert [p.message_id for p in store.pending()] == ["<publication@example.org>"]
+        store.forget(forgotten, 2021)
+        others = {"general", "salary", "digital"} - {forgotten}
+        assert {p.message_id for p in store.pending()} == {f"<{name}@example.org>" for name in others}
+        statuses = dict(store.conn.execute("select message_id, status from outbox").fetchall())
+        assert statuses["<publication@example.org>"] == statuses[f"<{forgotten}@example.org>"] == "cancelled"
+
+
+def test_a_publications_email_already_sent_is_not_told_again_and_a_partly_sent_one_goes_where_it_had_not(
+    tmp_path: Path,
+) -> None:
+    with Store.open(tmp_path / "sent.db") as store:
+        _publication(store, "salary")
+        store.mark_sent("<publication@example.org>", T0)
+        store.forget("salary", 2021)
+        assert store.pending() == []  # the others' news went out in it: not a second time
+    with Store.open(tmp_path / "partly.db") as store:
+        _publication(store, "salary")
+        store.mark_partly_sent("<publication@example.org>", ["dg@example.org"], "550 mailbox full", T0)
+        store.forget("salary", 2021)
+        assert {(p.message_id, p.retry_to) for p in store.pending()} == {
+            ("<general@example.org>", ("dg@example.org",)),
+            ("<digital@example.org>", ("dg@example.org",)),
+        }

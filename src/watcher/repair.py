@@ -118,7 +118,11 @@ def cmd_forget(args: argparse.Namespace) -> int:
     if args.dry_run:
         print("Nothing was changed: run again without --dry-run to remove them.")
     else:
-        print("Comms alerts of this ranking queued since then and not yet sent were cancelled.")
+        print(
+            "Comms alerts of this ranking queued since then and not yet sent were cancelled. An email not yet sent "
+            "that told them with other lists of the same publication was cancelled too: those lists' own alerts are "
+            "sent instead."
+        )
     return 0
 
 

@@ -367,11 +367,7 @@ class Store(OutboxTable):
             for snapshot_id, _ in ids:
                 self.conn.execute("delete from rows where snapshot_id = ?", [snapshot_id])
                 self.conn.execute("delete from snapshots where id = ?", [snapshot_id])
-            self.conn.execute(
-                "update outbox set status = 'cancelled' where ranking = ? and kind = 'comms' and status = 'pending' "
-                "and created_at >= ?",
-                [ranking, first],
-            )
+            self._cancel_alerts(ranking, first)
             # Its pages' validators would answer 304 to the next check, and its acceptance would let it in again.
             for url in {page for snapshot in doomed for page in snapshot.pages}:
                 self.conn.execute("delete from validators where url = ?", [url])
@@ -380,6 +376,30 @@ class Store(OutboxTable):
                 [ranking, edition],
             )
         return doomed
+
+    def _cancel_alerts(self, ranking: str, since: str) -> None:
+        """Cancel the comms alerts of `ranking` queued since `since` and not sent. An email that told one of them
+        with the other lists of its publication is cancelled too, and those lists' own alerts go instead."""
+        told = "ranking = ? and kind = 'comms' and created_at >= ?"
+        emails = [  # its own alerts not sent, and the publications' emails that told them (if not sent either)
+            r[0]
+            for r in self.conn.execute(
+                f"select message_id from outbox where {told} and status = 'pending' union "
+                f"select gathered_into from outbox where {told} and status = 'gathered' and gathered_into is not null",
+                [ranking, since, ranking, since],
+            )
+        ]
+        for message_id in emails:
+            cancel = "update outbox set status = 'cancelled' where message_id = ? and status = 'pending'"
+            if self.conn.execute(cancel, [message_id]).rowcount:
+                members = "where gathered_into = ? and status = 'gathered' and ranking"
+                self.conn.execute(f"update outbox set status = 'cancelled' {members} = ?", [message_id, ranking])
+                # To whoever the email had not reached yet (all, unless the server refused some of them before).
+                self.conn.execute(
+                    "update outbox set status = 'pending', "
+                    f"retry_to = (select retry_to from outbox where message_id = ?) {members} != ?",
+                    [message_id, message_id, ranking],
+                )
 
     def accept_edition(self, ranking: str, edition: int) -> None:
         """Let the next check take an edition that looked too far ahead to be believed."""

@@ -82,7 +82,8 @@ class OutboxTable:
         with self._writing("the alerts of a publication, gathered"):
             for message_id in held:
                 self.conn.execute(
-                    "update outbox set status = 'gathered' where message_id = ? and status = 'held'", [message_id]
+                    "update outbox set status = 'gathered', gathered_into = ? where message_id = ? and status = 'held'",
+                    [message["Message-ID"], message_id],
                 )
             self._enqueue(ranking, "comms", message)
 

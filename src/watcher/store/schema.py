@@ -204,6 +204,12 @@ def _v10(db: sqlite_utils.Database) -> None:
     db.table("ranking_state").add_column("discovered_at", str)  # when the lists were last collected
 
 
+def _v11(db: sqlite_utils.Database) -> None:
+    # An alert told in its publication's one email keeps that email's Message-ID: forgetting one list's edition
+    # then cancels that email and sends the other lists' own alerts instead (none lost, none wrong).
+    db.table("outbox").add_column("gathered_into", str)
+
+
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
-    _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10
+    _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11
 )  # fmt: skip
