@@ -116,7 +116,7 @@ def test_daemon_checks_on_schedule_alerts_once_and_stops_on_sigterm(
     assert len(smtp.inbox.messages) == 1
     assert smtp.inbox.messages[0]["Subject"].startswith("IMT Mines Alès : 27e (+6 places)")
     started = time.monotonic()
-    assert d.stop(signal.SIGTERM) == 0
+    assert d.stop(signal.SIGTERM) == 0, d.log
     assert time.monotonic() - started < 10
     assert "watcher daemon stopped" in d.log
 
@@ -124,7 +124,7 @@ def test_daemon_checks_on_schedule_alerts_once_and_stops_on_sigterm(
 def test_sigint_stops_it_too(config: Path, daemons) -> None:
     d = daemons(config).start()
     wait_for(lambda: snapshots(config) == 1, what="the baseline")
-    assert d.stop(signal.SIGINT) == 0
+    assert d.stop(signal.SIGINT) == 0, d.log
 
 
 def test_a_second_daemon_on_the_same_database_refuses(config: Path, daemons) -> None:
@@ -166,7 +166,7 @@ def test_sigterm_mid_check_leaves_the_database_as_before(config: Path, site: Sit
     site.edition(2021)
     wait_for(lambda: site.waiting, what="a check stuck on the slow page")
     started = time.monotonic()
-    assert d.stop(signal.SIGTERM) == 0
+    assert d.stop(signal.SIGTERM) == 0, d.log
     assert time.monotonic() - started < 10
     site.delay = 0
     assert snapshots(config) == 1 and database(config)["rows"].count == before

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import subprocess
 import sys
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -435,3 +436,53 @@ def test_a_publications_email_already_sent_is_not_told_again_and_a_partly_sent_o
             ("<general@example.org>", ("dg@example.org",)),
             ("<digital@example.org>", ("dg@example.org",)),
         }
+
+
+def test_an_alert_held_by_a_run_that_ended_early_is_cancelled_too_never_released(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "w.db") as store:
+        store.record_check("salary", [], snapshot=fixture_snapshot(2021, ranking="salary"), held=[_mail("salary")])
+        store.forget("salary", 2021)
+        assert store.release_held() == 0 and store.pending() == []
+
+
+def test_an_edition_read_at_another_offset_cancels_the_alerts_queued_after_it(tmp_path: Path) -> None:
+    """The outbox writes UTC times; a capture may carry +02:00. Compared as text, 08:30+02:00 (06:30 UTC) would
+    look later than an alert queued at 07:00 UTC."""
+    paris = timezone(timedelta(hours=2))
+    read = fixture_snapshot(2021, ranking="P")
+    with Store.open(tmp_path / "w.db") as store:
+        store.record_check("P", [], snapshot=replace(read, fetched_at=datetime(2026, 1, 20, 8, 30, tzinfo=paris)))
+        store.record_check("P", [], alerts=[_mail("moved")])
+        store.conn.execute("update outbox set created_at = ?", [datetime(2026, 1, 20, 7, 0, tzinfo=UTC).isoformat()])
+        store.forget("P", 2021)
+        assert store.pending() == []
+
+
+def test_alerts_gathered_before_schema_11_are_linked_to_their_unsent_email(tmp_path: Path) -> None:
+    """The migration finds each unsent publication email's alerts by its Message-ID (the hash of theirs), so a
+    forget after the upgrade neither loses the other lists' news nor sends the forgotten one's."""
+    keys = {name: hashlib.sha256(name.encode()).hexdigest()[:32] for name in ("general", "salary", "digital")}
+    publication = hashlib.sha256("\n".join(sorted(keys.values())).encode()).hexdigest()[:32]
+    path = tmp_path / "v10.db"
+    old = sqlite_utils.Database(path)
+    for number, migrate in enumerate(MIGRATIONS[:10], start=1):
+        migrate(old)
+        old.table("meta").upsert({"key": "schema_version", "value": str(number)}, pk="key")
+    _insert(old, "outbox", _row("<unrelated@example.org>", "other", "gathered", "2026-01-19T07:00:00+00:00"))
+    for minute, (name, key) in enumerate(keys.items()):
+        _insert(old, "outbox", _row(f"<{key}@example.org>", name, "gathered", f"2026-01-20T07:0{minute}:00+00:00"))
+    _insert(old, "outbox", _row(f"<{publication}@example.org>", "general", "pending", "2026-01-20T07:05:00+00:00"))
+    old.close()
+    with Store.open(path) as store:
+        linked = store.conn.execute("select message_id from outbox where gathered_into is not null").fetchall()
+        assert sorted(m for (m,) in linked) == sorted(f"<{key}@example.org>" for key in keys.values())
+        store.record_check("salary", [], snapshot=fixture_snapshot(2021, ranking="salary"))
+        store.conn.execute("update snapshots set fetched_at = '2026-01-20T06:00:00+00:00'")
+        store.forget("salary", 2021)
+        assert {p.message_id for p in store.pending()} == {f"<{keys[n]}@example.org>" for n in ("general", "digital")}
+
+
+def _row(message_id: str, ranking: str, status: str, created_at: str) -> dict[str, object]:
+    return {"message_id": message_id, "ranking": ranking, "kind": "comms", "created_at": created_at,
+        "subject": "IMT", "recipients": "c@example.org", "message": bytes(_mail("x")), "status": status,
+        "attempts": 0}  # fmt: skip

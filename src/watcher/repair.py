@@ -119,9 +119,9 @@ def cmd_forget(args: argparse.Namespace) -> int:
         print("Nothing was changed: run again without --dry-run to remove them.")
     else:
         print(
-            "Comms alerts of this ranking queued since then and not yet sent were cancelled. An email not yet sent "
-            "that told them with other lists of the same publication was cancelled too: those lists' own alerts are "
-            "sent instead."
+            "Comms alerts of this ranking queued since then and not yet sent were cancelled; where one was to be told "
+            "in one email with other lists of the same publication, that email was cancelled too, and those lists' "
+            "own alerts are sent instead."
         )
     return 0
 

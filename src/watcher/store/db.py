@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from functools import cached_property
 from pathlib import Path
@@ -362,7 +362,8 @@ class Store(OutboxTable):
             doomed = [s for s in self._snapshots(ranking) if s.edition == edition]
         if dry_run or not ids:
             return doomed
-        first = min(at for _, at in ids)
+        # As the outbox writes its times (UTC), so that the two compare as text: a capture may carry another offset.
+        first = min(datetime.fromisoformat(at) for _, at in ids).astimezone(UTC).isoformat()
         with self._writing(f"the removal of edition {edition} of {ranking!r}"):
             for snapshot_id, _ in ids:
                 self.conn.execute("delete from rows where snapshot_id = ?", [snapshot_id])
@@ -384,13 +385,14 @@ class Store(OutboxTable):
         emails = [  # its own alerts not sent, and the publications' emails that told them (if not sent either)
             r[0]
             for r in self.conn.execute(
-                f"select message_id from outbox where {told} and status = 'pending' union "
+                f"select message_id from outbox where {told} and status in ('pending', 'held') union "
                 f"select gathered_into from outbox where {told} and status = 'gathered' and gathered_into is not null",
                 [ranking, since, ranking, since],
             )
         ]
         for message_id in emails:
-            cancel = "update outbox set status = 'cancelled' where message_id = ? and status = 'pending'"
+            # Held ones too: a run that ended before gathering them leaves them for the next to send.
+            cancel = "update outbox set status = 'cancelled' where message_id = ? and status in ('pending', 'held')"
             if self.conn.execute(cancel, [message_id]).rowcount:
                 members = "where gathered_into = ? and status = 'gathered' and ranking"
                 self.conn.execute(f"update outbox set status = 'cancelled' {members} = ?", [message_id, ranking])

@@ -5,6 +5,7 @@ Plain tables that any SQLite tool can read; never edit a migration that has ship
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -208,6 +209,21 @@ def _v11(db: sqlite_utils.Database) -> None:
     # An alert told in its publication's one email keeps that email's Message-ID: forgetting one list's edition
     # then cancels that email and sends the other lists' own alerts instead (none lost, none wrong).
     db.table("outbox").add_column("gathered_into", str)
+    # Those gathered before, linked to the unsent email that tells them. Its Message-ID is the hash of theirs (as
+    # `publication_key` computed it when this shipped), and they were gathered just before it was queued.
+    gathered = db.execute(
+        "select message_id, created_at from outbox where status = 'gathered' order by created_at, message_id"
+    ).fetchall()
+    emails = db.execute("select message_id, created_at from outbox where kind = 'comms' and status = 'pending'")
+    for email, queued in emails.fetchall():
+        before = [message_id for message_id, created in gathered if created <= queued]
+        for start in range(len(before) - 2, -1, -1):
+            told = before[start:]
+            keys = "\n".join(sorted(message_id.strip("<>").partition("@")[0] for message_id in told))
+            if hashlib.sha256(keys.encode()).hexdigest()[:32] == email.strip("<>").partition("@")[0]:
+                marks = ", ".join("?" * len(told))
+                db.execute(f"update outbox set gathered_into = ? where message_id in ({marks})", [email, *told])
+                break
 
 
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
