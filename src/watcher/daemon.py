@@ -213,12 +213,12 @@ class Daemon:
 
     def run(self) -> int:
         from apscheduler.executors.pool import ThreadPoolExecutor
-        from apscheduler.schedulers.blocking import BlockingScheduler
+        from apscheduler.schedulers.background import BackgroundScheduler
         from apscheduler.triggers.interval import IntervalTrigger
 
         schedule = self.config.schedule
         now = self._now()
-        scheduler = BlockingScheduler(
+        scheduler = BackgroundScheduler(
             timezone=self.tz,
             executors={"default": ThreadPoolExecutor(1)},  # one step at a time: checks and deliveries queue
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
@@ -233,9 +233,10 @@ class Daemon:
         first = "now (the last one is older than the interval)" if due else local_time(next_run(schedule, now), self.tz)
 
         def on_signal(signum: int, frame: FrameType | None) -> None:
+            # Only a flag: the handler may run in the middle of the scheduler's own code (holding its locks), so
+            # the scheduler is stopped below, by the main thread, once the handler has returned.
             log.info("%s received: stopping", signal.Signals(signum).name)
             self.stop.set()
-            scheduler.shutdown(wait=False)
 
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
@@ -248,7 +249,10 @@ class Daemon:
             first,
             self.config.database,
         )
-        scheduler.start()  # returns after on_signal
+        scheduler.start()  # in its own thread; the steps in its one worker
+        while not self.stop.wait(1.0):  # a timed wait, so that the signal handler runs promptly
+            pass
+        scheduler.shutdown(wait=False)
         if not self.idle.wait(STOP_GRACE_SECONDS):
             # The step in flight is abandoned: SQLite rolls back its open transaction on the next open.
             log.warning("a check was still running; it is abandoned and its writes are rolled back")
