@@ -12,6 +12,7 @@ import sqlite_utils
 from watcher import check as check_module
 from watcher import load_config
 from watcher.cli import main
+from watcher.errors import StoreError
 from watcher.layouts import engine as engine_module
 from watcher.model import Known, RankingState, Snapshot
 from watcher.pages.fetch import Fetcher
@@ -382,3 +383,23 @@ def test_a_check_reads_before_it_writes_and_writes_once(config: Path, site: Site
             whole = ["read"] if result.outcome != "not-modified" else []
             assert store.entered == ["read the last list", *whole, "write"], result.outcome
     assert result.outcome == "not-modified"
+
+
+class HistoryUnreadable(Store):
+    """The last list reads; the whole history, asked for once the list came with content, does not."""
+
+    def known(self, ranking: str, *, history: bool = True) -> Known:
+        if history:
+            raise StoreError("Cannot read what is known of the ranking from the database: disk I/O error.")
+        return super().known(ranking, history=history)
+
+
+def test_a_database_that_fails_once_the_list_came_is_a_database_failure_not_a_bug(config: Path, site: Site) -> None:
+    """Told as what it is (and counted by the run like a database that cannot be opened), never as an internal
+    error to report, and nothing is written."""
+    cfg = load_config(config)
+    (ranking,) = cfg.rankings
+    with HistoryUnreadable.open(cfg.database) as store, Fetcher(cfg.fetch, cfg.contact) as fetcher:
+        with pytest.raises(StoreError, match="disk I/O error"):
+            check_module.check_ranking(ranking, cfg, store=store, fetcher=fetcher)
+        assert store.conn.execute("select count(*) from snapshots").fetchone()[0] == 0

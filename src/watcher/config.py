@@ -181,9 +181,9 @@ def _problem(err: Problem) -> tuple[str, str]:
     if kind == "extra_forbidden":
         close = difflib.get_close_matches(str(loc[-1]), _fields(key.rpartition(".")[0]), n=1)
         return f"{name} is not a key watcher knows; " + (f"did you mean {close[0]}?" if close else "remove it"), ""
-    if kind in ("tuple_type", "list_type") and isinstance(given, dict) and top:
+    if kind == "tuple_type" and isinstance(given, dict) and top:
         return f"[{key}] is written as one table, but {key} are a list: write [[{key}]] above each one", example
-    if kind in ("tuple_type", "list_type"):
+    if kind == "tuple_type":
         return f"{name} is a list of {_LIST_OF.get(key, 'values')}, even for one: write it in square brackets", example
     if kind in ("model_type", "dict_type") and isinstance(given, list) and top:
         return f"there is one [{key}], not a list of them: write [{key}] with single brackets, not [[{key}]]", example
