@@ -14,6 +14,7 @@ from fixture_site import Site
 TARGET_MB = 50
 MAX_SLOPE_KB = 0.5  # per check: under 5 MB over 10,000 checks (seven months at the busy season's every 30 min)
 TARGET_CPU_MS = 5.0  # per unchanged check, everything the daemon does included (scheduler, delivery retries)
+FLOOR_JOBS = 120  # jobs of the stack's floor (one a second), fewer with --quick
 
 
 def rss_kb(pid: int) -> int | None:
@@ -98,7 +99,36 @@ def run(site: Site, folder: Path, checks: int) -> list[Result]:
                 proc.wait()
         log.close()
     result = _results(samples, warmup, checks, proc.returncode, problem, folder / "daemon" / "daemon.log")
-    return result + _cpu(cpu, warmup, children) if len(result) > 1 else result
+    if len(result) < 2:
+        return result
+    daemon_cpu = _cpu(cpu, warmup, children)
+    return result + daemon_cpu + [_floor(site, min(checks, FLOOR_JOBS), daemon_cpu[0])]
+
+
+def _floor(site: Site, jobs: int, daemon: Result) -> Result:
+    """The stack's own cost per check (`stack_floor.py`), beside the daemon's, on the same two pages."""
+    site.serve(2021)
+    script = Path(__file__).with_name("stack_floor.py")
+    done = subprocess.run(
+        [str(BIN / "python"), str(script), str(jobs), site.list_url, site.list_url + "?page=2"],
+        capture_output=True,
+        text=True,
+        timeout=jobs * 2 + 60,
+    )
+    if done.returncode != 0:
+        return Result("5", "the stack's floor per check", "not measured", notes=[f"5: floor: {done.stderr[-300:]}"])
+    floor = float(done.stdout.strip())
+    ours = float(daemon.measured.split()[0])
+    return Result(
+        "5",
+        "the stack's floor per check: APScheduler, 2 bare httpx 304s, one SQLite open/read/write/close",
+        f"{floor:.1f} ms (daemon ÷ floor {ours / floor:.2f}×)",
+        notes=[
+            f"5: floor (benchmarks/stack_floor.py, {jobs} jobs a second apart, whole process): what any daemon on "
+            f"this stack pays per unchanged check of a two-page list, with none of watcher's code; "
+            f"{'under' if floor <= TARGET_CPU_MS else 'over'} the {TARGET_CPU_MS:g} ms target on this machine"
+        ],
+    )
 
 
 def _cpu(cpu: list[tuple[int, float]], warmup: int, children: list[int]) -> list[Result]:

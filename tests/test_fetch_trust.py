@@ -208,6 +208,33 @@ def test_a_connection_made_after_the_deadline_is_cut_at_once() -> None:
         assert theirs.recv(10) == b""  # our side was shut down: the other end reads the end of the stream
 
 
+def _expires_within(deadline: Deadline, seconds: float) -> bool:
+    return any(deadline.expired or threading.Event().wait(0.01) for _ in range(int(seconds / 0.01)))
+
+
+def test_a_shorter_deadline_set_while_a_longer_one_runs_expires_on_time() -> None:
+    # One thread watches every deadline: it must stop waiting for the longer one to expire the shorter one.
+    with Deadline(0.01) as warm:  # the watchdog thread is running, so it is waiting for `longer` below
+        assert _expires_within(warm, 5)
+    with Deadline(60) as longer:
+        threading.Event().wait(0.05)
+        with Deadline(0.05) as shorter:
+            assert _expires_within(shorter, 5)
+        assert not longer.expired
+
+
+def test_a_deadline_in_a_forked_child_expires_there_too() -> None:
+    # The daemon reads changed pages in a fork (`watcher.apart`), where the parent's watchdog thread does not run.
+    with Deadline(0.01) as warm:  # the parent's watchdog thread is running before the fork
+        assert _expires_within(warm, 5)
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover  (the child reports by its exit code)
+        with Deadline(0.05) as deadline:
+            os._exit(0 if _expires_within(deadline, 5) else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
 def test_each_attempt_has_its_own_deadline_and_attempts_are_counted(raw: Callable[..., RawServer]) -> None:
     server = raw(lambda conn, path: server.drip(conn, b"HTTP/1.1 200 OK\r\n\r\n"))
     with fetcher(timeout_seconds=1.5, attempts=2, respect_robots_txt=False) as f, pytest.raises(FetchError) as caught:

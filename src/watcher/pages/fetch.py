@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import random
-import ssl
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -37,7 +36,7 @@ from watcher.pages.hosts import (
     with_credentials,
 )
 from watcher.pages.robots import UNREADABLE_FOR, Robots
-from watcher.pages.transfer import ACCEPT_ENCODING, REDIRECTS, Deadline, conditional, read_body, status_error
+from watcher.pages.transfer import REDIRECTS, Deadline, address_of, client_for, conditional, read_body, status_error
 
 __all__ = ["Fetcher", "Page", "redacted", "strip_fragment"]
 
@@ -120,20 +119,8 @@ class Fetcher:
         unchanged check, so it is done only when a page is asked for over https."""
         scheme = "https" if url.lower().startswith("https:") else "http"
         if scheme not in self._clients:
-            # Over http no TLS is negotiated: a context that trusts no authority, so can verify nothing, is enough.
-            verify = True if scheme == "https" else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-            self._clients[scheme] = httpx.Client(
-                headers={
-                    "User-Agent": self.user_agent,
-                    "Accept": "text/html,application/xhtml+xml",
-                    "Accept-Encoding": ACCEPT_ENCODING,
-                },
-                verify=verify,
-                timeout=httpx.Timeout(self.config.timeout_seconds),
-                follow_redirects=False,  # followed by hand: on the same host only, each one logged
-                # One connection per request: the deadline cuts the connection it saw being made.
-                limits=httpx.Limits(max_keepalive_connections=0),
-                transport=self._transport,
+            self._clients[scheme] = client_for(
+                scheme, self.user_agent, self.config.timeout_seconds, transport=self._transport
             )
         return self._clients[scheme]
 
@@ -177,7 +164,7 @@ class Fetcher:
         login = credentials(url)
         url = redacted(url)
         try:
-            address = httpx.URL(url)
+            address = address_of(url)
         except httpx.InvalidURL as exc:
             raise FetchError(f"{url} is not a web address ({exc}); check the link or the config.", url=url) from exc
         if address.scheme not in ("http", "https") or not address.raw_host:
@@ -319,7 +306,7 @@ class Fetcher:
             try:
                 with self._client(url).stream(
                     "GET",
-                    url,
+                    address_of(url),
                     headers=headers,
                     auth=httpx.BasicAuth(*login) if login else None,
                     extensions={"trace": deadline.trace},
