@@ -274,6 +274,17 @@ def test_a_typo_in_the_edition_waits_for_accept_edition_and_forget_undoes_it(
     assert "run `watcher accept-edition" in capsys.readouterr().err
 
 
+def test_a_check_in_flight_is_named_by_its_own_pid_whatever_an_earlier_holder_wrote(tmp_path: Path) -> None:
+    # The holder's line is written over in place, not after a truncation: no tail of a longer line may remain.
+    database = tmp_path / "watcher.db"
+    (tmp_path / "watcher.db.check.lock").write_text("pid 4194303, since 1999-12-31 23:59:59 UTC (an older watcher)")
+    with check_lock(database), pytest.raises(Busy) as caught:
+        check_lock(database).acquire()
+    said = str(caught.value)
+    assert f"A check is already running on this database (pid {os.getpid()}, since " in said
+    assert "1999" not in said and "older" not in said and said.endswith(" UTC).")
+
+
 def test_forget_and_accept_edition_wait_for_a_check_in_flight_and_name_a_misspelt_ranking(
     config: Path, site: Site, capsys
 ) -> None:
