@@ -27,6 +27,7 @@ from werkzeug import Request, Response
 from watcher.config import FetchConfig, from_dict
 from watcher.errors import ConfigError, FetchError, Postponed
 from watcher.model import HostMemory, Validators
+from watcher.pages import transfer
 from watcher.pages.browser import render
 from watcher.pages.fetch import Fetcher, redacted
 from watcher.pages.hosts import host_of
@@ -223,15 +224,54 @@ def test_a_shorter_deadline_set_while_a_longer_one_runs_expires_on_time() -> Non
         assert not longer.expired
 
 
+def test_the_watchdog_waits_for_a_deadline_too_far_for_a_lock_without_ending() -> None:
+    # One thread serves every deadline: a wait the lock cannot take (an overflow) must not end it.
+    with Deadline(0.01) as warm:
+        assert _expires_within(warm, 5)
+    thread = transfer._WATCHDOG._thread
+    with Deadline(threading.TIMEOUT_MAX * 2) as far:
+        threading.Event().wait(0.05)
+        with Deadline(0.05) as near:
+            assert _expires_within(near, 5)
+    assert not far.expired
+    assert transfer._WATCHDOG._thread is thread
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the error, on purpose
+def test_a_watchdog_ended_by_an_error_is_started_again_for_the_next_deadline() -> None:
+    class Failing(Deadline):
+        def _expire(self) -> None:
+            raise RuntimeError("a bug in expiring")
+
+    with Failing(0.01):
+        thread = transfer._WATCHDOG._thread
+        assert thread is not None
+        thread.join(5)
+        assert not thread.is_alive()
+    with Deadline(0.05) as deadline:
+        assert _expires_within(deadline, 5)
+
+
 def test_a_deadline_in_a_forked_child_expires_there_too() -> None:
     # The daemon reads changed pages in a fork (`watcher.apart`), where the parent's watchdog thread does not run.
     with Deadline(0.01) as warm:  # the parent's watchdog thread is running before the fork
         assert _expires_within(warm, 5)
     pid = os.fork()
-    if pid == 0:  # pragma: no cover  (the child reports by its exit code)
-        with Deadline(0.05) as deadline:
-            os._exit(0 if _expires_within(deadline, 5) else 1)
-    _, status = os.waitpid(pid, 0)
+    if pid == 0:  # pragma: no cover  (the child reports by its exit code, and never goes back to pytest)
+        try:
+            with Deadline(0.05) as deadline:
+                os._exit(0 if _expires_within(deadline, 5) else 1)
+        finally:
+            os._exit(2)
+    for _ in range(1000):  # 10 s at most: a child stuck for ever fails the test, it does not hang the run
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        threading.Event().wait(0.01)
+    else:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        pytest.fail("the forked child did not end within 10 s")
     assert os.waitstatus_to_exitcode(status) == 0
 
 

@@ -118,9 +118,10 @@ class _Watchdog:
     def watch(self, deadline: Deadline, at: float) -> None:
         with self._changed:
             heapq.heappush(self._due, (at, next(self._order), deadline))
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="watcher-deadlines", daemon=True)
-                self._thread.start()
+            if self._thread is None or not self._thread.is_alive():  # never started here, or ended by an error
+                thread = threading.Thread(target=self._run, name="watcher-deadlines", daemon=True)
+                thread.start()
+                self._thread = thread
             elif self._due[0][2] is deadline:  # due before what the thread waits for: it must wait less
                 self._changed.notify()
 
@@ -133,14 +134,16 @@ class _Watchdog:
                 at, _, deadline = self._due[0]
                 left = at - time.monotonic()
                 if left > 0 and not deadline._over:
-                    self._changed.wait(left)
+                    self._changed.wait(min(left, _LONGEST_WAIT))
                     continue
                 heapq.heappop(self._due)
                 deadline._expire()  # a no-op for a deadline whose exchange has ended
 
 
+_LONGEST_WAIT = 3600.0  # seconds: a longer wait would overflow the lock's timeout and end the thread
 _WATCHDOG = _Watchdog()
-# A forked child (`watcher.apart`) has no thread but the one that forked: it starts its own watchdog when needed.
+# A forked child (`watcher.apart`) has no thread but the one that forked: it starts its own watchdog when needed
+# (so a deadline entered before the fork is not cut in the child: none is, as the daemon forks between requests).
 os.register_at_fork(after_in_child=_WATCHDOG.start_afresh)
 
 
