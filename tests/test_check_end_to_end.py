@@ -152,6 +152,21 @@ def test_alert_waits_in_the_outbox_while_smtp_is_down_then_is_sent_once(
     assert smtp.inbox.messages[0]["Message-ID"] == outbox[0]["message_id"]
 
 
+def test_an_alert_waiting_in_the_outbox_goes_to_the_address_the_config_names_now(
+    config: Path, site: Site, smtp: SmtpServer
+) -> None:
+    assert run(config, "check") == 0
+    smtp.stop()
+    site.edition(2021)
+    assert run(config, "check") == 0  # the alert waits in the outbox
+    # The comms team changes email.to meanwhile (a new address, a typo corrected): the alert goes there.
+    config.write_text(config.read_text().replace('to = ["communication@example.org"]', 'to = ["press@example.org"]'))
+    smtp.start()
+    assert run(config, "check") == 0
+    assert [m["To"] for m in smtp.inbox.messages] == ["press@example.org"]
+    assert [r["recipients"] for r in db(config)["outbox"].rows] == ["press@example.org"]
+
+
 def test_starttls_delivery(site: Site, tls_smtp: SmtpServer, write_config) -> None:
     site.edition(2020)
     config = write_config(tls_smtp.port, starttls=True)

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
+from watcher.cli import main
 from watcher.store.lock import check_lock
 
 from .conftest import LIST_PATH, RANKING, Site, SmtpServer, fixture
@@ -188,6 +189,24 @@ def test_smtp_down_for_several_checks_then_back_sends_exactly_one(
     time.sleep(3)
     assert [m["Subject"][:30] for m in smtp.inbox.messages] == ["IMT Mines Alès : 27e (+6 place"]
     assert d.stop() == 0
+
+
+def test_the_daemons_retries_go_to_the_address_the_config_names_now(
+    site: Site, smtp: SmtpServer, write_config, daemons
+) -> None:
+    site.edition(2020)
+    config = write_config(smtp.port, extra='[schedule]\nevery = "1d"\njitter_seconds = 0\n')
+    assert main(["--config", str(config), "check"]) == 0
+    smtp.stop()
+    site.edition(2021)
+    assert main(["--config", str(config), "check"]) == 0  # the alert waits in the outbox
+    config.write_text(config.read_text().replace('to = ["communication@example.org"]', 'to = ["press@example.org"]'))
+    smtp.start()
+    d = daemons(config).start()  # the last check is recent: the daemon's first step is its outbox retry
+    wait_for(lambda: smtp.inbox.messages, what="the alert, retried")
+    assert [m["To"] for m in smtp.inbox.messages] == ["press@example.org"]
+    assert "check (start-up)" not in d.log
+    assert d.stop() == 0, d.log
 
 
 def test_kill_9_during_a_check_then_restart_loses_nothing(config: Path, site: Site, smtp, daemons) -> None:

@@ -21,7 +21,7 @@ from watcher.config import EmailConfig
 from watcher.errors import StoreError
 from watcher.mail import SmtpMailer
 from watcher.model import EMAIL_POLICY
-from watcher.outbox import deliver_pending
+from watcher.outbox import Addressees, deliver_pending, readdressed
 from watcher.store.db import Store
 from watcher.tables import build
 
@@ -156,6 +156,147 @@ def test_every_recipient_refused_keeps_the_alert_pending_with_the_servers_reason
     assert (item.message_id, item.retry_to, item.last_error) == ("<1@example.org>", None, reason)
 
 
+def ops_notice(n: int, *to: str) -> EmailMessage:
+    m = addressed(n, *to)
+    m["X-Watcher-Kind"] = "ops"
+    return m
+
+
+def test_an_alert_refused_for_a_mistyped_address_goes_to_the_corrected_one(
+    tmp_path: Path, unknowns: tuple[Unknowns, int]
+) -> None:
+    inbox, port = unknowns
+    store = Store.open(tmp_path / "watcher.db")
+    store.record_check(
+        "r", [], alerts=[addressed(1, "gone@example.org")], ops_alerts=[ops_notice(2, "ops@example.org")]
+    )
+    mailer = SmtpMailer(email_config(port))
+    first = deliver_pending(store, mailer, addressees=Addressees(("gone@example.org",), ("ops@example.org",)))
+    assert [message_id for message_id, _ in first.failed] == ["<1@example.org>"]
+
+    # The comms team corrects email.to and ops_to; the alert waiting since goes where the config says now.
+    now = Addressees(("communication@example.org",), ("ops-desk@example.org",))
+    store.record_check("r", [], ops_alerts=[ops_notice(3, "ops@example.org")])
+    second = deliver_pending(store, mailer, addressees=now)
+    assert second.sent == ("<1@example.org>", "<3@example.org>")
+    assert inbox.envelopes[1:] == [["communication@example.org"], ["ops-desk@example.org"]]
+    assert [m["To"] for m in inbox.messages[1:]] == ["communication@example.org", "ops-desk@example.org"]
+    assert store.pending() == []
+
+
+def test_an_alert_partly_sent_goes_only_to_the_addresses_that_do_not_have_it_yet(
+    tmp_path: Path, unknowns: tuple[Unknowns, int]
+) -> None:
+    inbox, port = unknowns
+    store = Store.open(tmp_path / "watcher.db")
+    store.record_check("r", [], alerts=[addressed(1, "communication@example.org", "gone@example.org")])
+    mailer = SmtpMailer(email_config(port))
+    deliver_pending(store, mailer)  # communication@ has it; gone@ was refused
+    [waiting] = store.pending()
+    assert waiting.retry_to == ("gone@example.org",)
+
+    now = Addressees(("communication@example.org", "press@example.org"), ("ops@example.org",))
+    delivery = deliver_pending(store, mailer, addressees=now)
+    assert delivery.sent == ("<1@example.org>",)
+    assert inbox.envelopes == [["communication@example.org"], ["press@example.org"]]  # nobody twice
+    assert inbox.messages[-1]["To"] == "communication@example.org, press@example.org"
+    (row,) = store.db["outbox"].rows
+    assert (row["status"], row["recipients"], row["retry_to"]) == (
+        "sent",
+        "communication@example.org, press@example.org",
+        None,
+    )
+
+
+def test_an_address_removed_from_the_config_is_not_retried_for_ever(
+    tmp_path: Path, unknowns: tuple[Unknowns, int]
+) -> None:
+    inbox, port = unknowns
+    store = Store.open(tmp_path / "watcher.db")
+    store.record_check("r", [], alerts=[addressed(1, "communication@example.org", "gone@example.org")])
+    mailer = SmtpMailer(email_config(port))
+    deliver_pending(store, mailer)  # communication@ has it; gone@ was refused, and is then taken out of email.to
+    delivery = deliver_pending(store, mailer, addressees=Addressees(("communication@example.org",), ()))
+    assert (delivery.sent, delivery.failed, delivery.left_pending) == ((), (), 0)
+    assert inbox.envelopes == [["communication@example.org"]]
+    (row,) = store.db["outbox"].rows
+    assert row["status"] == "sent"
+
+
+def test_an_alert_whose_addresses_did_not_change_is_left_as_queued(
+    tmp_path: Path, unknowns: tuple[Unknowns, int]
+) -> None:
+    inbox, port = unknowns
+    store = Store.open(tmp_path / "watcher.db")
+    store.record_check("r", [], alerts=[addressed(1, "communication@example.org", "gone@example.org")])
+    mailer = SmtpMailer(email_config(port))
+    same = Addressees(("gone@example.org", "communication@example.org"), ())  # another order, the same people
+    deliver_pending(store, mailer, addressees=same)
+    deliver_pending(store, mailer, addressees=same)
+    assert inbox.envelopes == [["communication@example.org"]]  # gone@ is still refused; nobody got it twice
+    [item] = store.pending()
+    assert (item.retry_to, item.message["To"]) == (("gone@example.org",), "communication@example.org, gone@example.org")
+
+
+def test_nobody_gets_an_alert_twice_when_the_addresses_change_and_change_back(
+    tmp_path: Path, unknowns: tuple[Unknowns, int]
+) -> None:
+    # Say a `watcher check` run by hand with a corrected config, and a daemon still on the old one, take turns.
+    inbox, port = unknowns
+    inbox.unknown.add("typo@example.org")
+    store = Store.open(tmp_path / "watcher.db")
+    store.record_check("r", [], alerts=[addressed(1, "communication@example.org", "gone@example.org")])
+    mailer = SmtpMailer(email_config(port))
+    deliver_pending(store, mailer)  # communication@ has it; gone@ was refused
+    deliver_pending(store, mailer, addressees=Addressees(("typo@example.org",), ()))  # refused too
+    back = Addressees(("communication@example.org", "gone@example.org"), ())
+    deliver_pending(store, mailer, addressees=back)
+    inbox.unknown.clear()
+    delivery = deliver_pending(store, mailer, addressees=back)
+    assert inbox.envelopes == [["communication@example.org"], ["gone@example.org"]]
+    assert delivery.sent == ("<1@example.org>",)
+
+
+def test_each_partial_delivery_adds_to_those_who_have_the_alert(tmp_path: Path, unknowns: tuple[Unknowns, int]) -> None:
+    inbox, port = unknowns
+    inbox.unknown.add("later@example.org")
+    store = Store.open(tmp_path / "watcher.db")
+    to = ("communication@example.org", "gone@example.org", "later@example.org")
+    store.record_check("r", [], alerts=[addressed(1, *to)])
+    mailer = SmtpMailer(email_config(port))
+    deliver_pending(store, mailer)  # communication@ has it
+    inbox.unknown.discard("later@example.org")
+    deliver_pending(store, mailer)  # later@ has it too; gone@ is still refused
+    [item] = store.pending()
+    assert set(item.delivered_to) == {"communication@example.org", "later@example.org"}
+    now = ("communication@example.org", "gone@example.org", "later@example.org", "press@example.org")
+    deliver_pending(store, mailer, addressees=Addressees(now, ()))
+    assert inbox.envelopes[-1] == ["press@example.org"]  # gone@ refused again; nobody else twice
+
+
+def test_an_address_written_in_other_capitals_is_the_same_address(
+    tmp_path: Path, unknowns: tuple[Unknowns, int]
+) -> None:
+    inbox, port = unknowns
+    store = Store.open(tmp_path / "watcher.db")
+    store.record_check("r", [], alerts=[addressed(1, "communication@example.org", "gone@example.org")])
+    mailer = SmtpMailer(email_config(port))
+    deliver_pending(store, mailer)
+    deliver_pending(store, mailer, addressees=Addressees(("Communication@Example.ORG", "gone@example.org"), ()))
+    assert inbox.envelopes == [["communication@example.org"]]  # not a second copy to the same mailbox
+    (row,) = store.db["outbox"].rows
+    assert row["recipients"] == "communication@example.org, gone@example.org"  # not rewritten at each pass
+    deliver_pending(store, mailer, addressees=Addressees(("Communication@Example.ORG", "press@example.org"), ()))
+    assert inbox.envelopes == [["communication@example.org"], ["press@example.org"]]
+
+
+def test_a_config_naming_nobody_never_counts_an_alert_as_delivered(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "watcher.db")
+    store.record_check("r", [], alerts=[addressed(1, "communication@example.org")])
+    [item] = store.pending()
+    assert readdressed(item, ()) is item
+
+
 class SlowQuit(Inbox):
     """Takes the message, then holds its answer to QUIT, noting what the outbox said of the message meanwhile."""
 
@@ -211,7 +352,7 @@ from watcher.config import EmailConfig
 from watcher.errors import StoreError
 from watcher.tables import build
 from watcher.mail import SmtpMailer
-from watcher.outbox import deliver_pending
+from watcher.outbox import Addressees, deliver_pending, readdressed
 from watcher.store.db import Store
 config = build(EmailConfig, {"to": ["communication@example.org"], "from": "watcher@example.org",
     "smtp_host": "127.0.0.1", "smtp_port": int(sys.argv[2]), "timeout_seconds": 120})

@@ -430,11 +430,12 @@ def test_a_publications_email_already_sent_is_not_told_again_and_a_partly_sent_o
         assert store.pending() == []  # the others' news went out in it: not a second time
     with Store.open(tmp_path / "partly.db") as store:
         _publication(store, "salary")
-        store.mark_partly_sent("<publication@example.org>", ["dg@example.org"], "550 mailbox full", T0)
+        accepted, refused = ["comms@example.org"], ["dg@example.org"]
+        store.mark_partly_sent("<publication@example.org>", accepted, refused, "550 mailbox full", T0)
         store.forget("salary", 2021)
-        assert {(p.message_id, p.retry_to) for p in store.pending()} == {
-            ("<general@example.org>", ("dg@example.org",)),
-            ("<digital@example.org>", ("dg@example.org",)),
+        assert {(p.message_id, p.retry_to, p.delivered_to) for p in store.pending()} == {
+            ("<general@example.org>", ("dg@example.org",), ("comms@example.org",)),
+            ("<digital@example.org>", ("dg@example.org",), ("comms@example.org",)),
         }
 
 
@@ -480,6 +481,25 @@ def test_alerts_gathered_before_schema_11_are_linked_to_their_unsent_email(tmp_p
         store.conn.execute("update snapshots set fetched_at = '2026-01-20T06:00:00+00:00'")
         store.forget("salary", 2021)
         assert {p.message_id for p in store.pending()} == {f"<{keys[n]}@example.org>" for n in ("general", "digital")}
+
+
+def test_a_partly_sent_alert_from_before_schema_12_keeps_who_has_it(tmp_path: Path) -> None:
+    """Its To minus the addresses still to try are those the server took it for: never sent them again."""
+    path = tmp_path / "v11.db"
+    old = sqlite_utils.Database(path)
+    for number, migrate in enumerate(MIGRATIONS[:11], start=1):
+        migrate(old)
+        old.table("meta").upsert({"key": "schema_version", "value": str(number)}, pk="key")
+    row = _row("<partly@example.org>", "general", "pending", "2026-01-20T07:00:00+00:00")
+    row |= {"recipients": "c@example.org, dg@example.org", "retry_to": '["dg@example.org"]'}
+    _insert(old, "outbox", row)
+    _insert(old, "outbox", _row("<unsent@example.org>", "general", "pending", "2026-01-20T07:01:00+00:00"))
+    old.close()
+    with Store.open(path) as store:
+        assert {p.message_id: p.delivered_to for p in store.pending()} == {
+            "<partly@example.org>": ("c@example.org",),
+            "<unsent@example.org>": (),
+        }
 
 
 def _row(message_id: str, ranking: str, status: str, created_at: str) -> dict[str, object]:

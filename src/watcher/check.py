@@ -35,7 +35,7 @@ from watcher.news.ops import OpsNotice
 from watcher.news.rules import publication
 from watcher.news.series import previous_check
 from watcher.observe import Offload, here, observe
-from watcher.outbox import Delivery, deliver_pending
+from watcher.outbox import Addressees, Delivery, deliver_pending
 from watcher.pages.fetch import Fetcher
 from watcher.store import Store
 
@@ -303,5 +303,6 @@ def run_check(
         due_only=due_only,
         should_stop=should_stop,
         retry_seconds=config.email.retry_seconds,
+        addressees=Addressees(config.email.to, config.email.operators),
     )
     return RunResult(tuple(results), delivery)

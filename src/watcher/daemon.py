@@ -58,7 +58,7 @@ class LoggedMailer:
             message.get("X-Watcher-Kind", "comms"),
             message["Subject"],
             message["Message-ID"],
-            message["To"],
+            ", ".join(accepted.recipients),  # who the server took it for: a retry goes to some of its To only
         )
         return accepted
 
@@ -166,7 +166,7 @@ class Daemon:
             self.idle.set()
 
     def _deliver_due(self) -> None:
-        from watcher.outbox import deliver_pending
+        from watcher.outbox import Addressees, deliver_pending
         from watcher.store.db import Store
 
         store = Store.open(self.config.database)
@@ -178,6 +178,7 @@ class Daemon:
                     due_only=True,
                     should_stop=self.stop.is_set,
                     retry_seconds=self.config.email.retry_seconds,
+                    addressees=Addressees(self.config.email.to, self.config.email.operators),
                 )
                 if delivery.sent:
                     log.info("delivered %d pending alert(s)", len(delivery.sent))
@@ -192,7 +193,8 @@ class Daemon:
         if old:
             hours = (datetime.now(self.tz) - old[0].created_at).total_seconds() / 3600
             log.error(
-                "%d ALERT EMAIL(S) NOT DELIVERED for %.1f h; last error: %s. Run `watcher test-email` to diagnose.",
+                "%d ALERT EMAIL(S) NOT DELIVERED for %.1f h; last error: %s. Run `watcher test-email` to diagnose; "
+                "once [email] is corrected and the daemon restarted, they go to the addresses it names then.",
                 len(old),
                 hours,
                 old[0].last_error,

@@ -5,14 +5,27 @@ Wiring between two edges (the database and SMTP), so that neither imports the ot
 
 from __future__ import annotations
 
+import copy
+import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from email.utils import getaddresses
 
 from watcher.errors import MailError, ServerUnreachable, StoreError
-from watcher.mail import Accepted, Mailer
+from watcher.mail import Accepted, Mailer, recipients
 from watcher.store.db import Store
 from watcher.store.outbox import OutboxItem
+
+log = logging.getLogger("watcher.outbox")
+
+
+@dataclass(frozen=True, slots=True)
+class Addressees:
+    """Who the config says each kind of email goes to now: `email.to` (comms) and the operators (ops)."""
+
+    comms: tuple[str, ...]
+    ops: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +42,23 @@ def retry_delay(attempts: int, first_seconds: float = 60.0) -> timedelta:
     return timedelta(seconds=min(3600.0, first_seconds * 2 ** max(0, attempts - 1)))
 
 
+def readdressed(item: OutboxItem, now: tuple[str, ...]) -> OutboxItem | None:
+    """`item` addressed to `now` when the config's addresses changed since it was queued (a mistyped address
+    corrected, one removed): nobody the server accepted it for already gets it again; None when everyone `now`
+    names has it. The item itself when nothing changed (or `now` names nobody)."""
+    queued = {address.lower() for address in recipients(item.message)}
+    wanted = tuple(dict.fromkeys(address for _, address in getaddresses([", ".join(now)]) if address))
+    if not wanted or queued == {address.lower() for address in wanted}:
+        return item
+    reached = {address.lower() for address in item.delivered_to}
+    missing = tuple(address for address in wanted if address.lower() not in reached)
+    if not missing:
+        return None
+    message = copy.deepcopy(item.message)
+    message.replace_header("To", ", ".join(wanted))
+    return replace(item, message=message, retry_to=missing if reached else None)
+
+
 def deliver_pending(
     store: Store,
     mailer: Mailer,
@@ -37,11 +67,13 @@ def deliver_pending(
     due_only: bool = False,
     should_stop: Callable[[], bool] = lambda: False,
     retry_seconds: float = 60.0,
+    addressees: Addressees | None = None,
 ) -> Delivery:
     """Send pending alerts, oldest first; stop at the first sign the server is unreachable.
 
     With `due_only`, alerts that failed recently wait out their backoff (the daemon's retries);
-    otherwise every pending alert is tried (an explicit `watcher check`).
+    otherwise every pending alert is tried (an explicit `watcher check`). With `addressees`, each goes to whom the
+    config names now, not to whom it named when the alert was queued.
     """
     sent: list[str] = []
     failed: list[tuple[str, str]] = []
@@ -51,16 +83,20 @@ def deliver_pending(
         if result.refused:
             reason = result.refusals()
             retry_at = now() + retry_delay(item.attempts + 1, retry_seconds)
-            store.mark_partly_sent(item.message_id, [r.address for r in result.refused], reason, retry_at)
+            refused = [r.address for r in result.refused]
+            store.mark_partly_sent(item.message_id, result.recipients, refused, reason, retry_at)
             failed.append((item.message_id, reason))
         else:
             store.mark_sent(item.message_id, now())
             sent.append(item.message_id)
 
     pending = store.pending(due_at=now() if due_only else None)
-    for item in pending:
+    for queued in pending:
         if should_stop() or unrecorded:
             break  # nothing more is sent while an acceptance waits to be written
+        item = _as_configured(store, queued, addressees, now) if addressees else queued
+        if item is None:
+            continue
 
         def accepted(result: Accepted, item: OutboxItem = item) -> None:
             # Recorded at the server's 250, before QUIT: a slow goodbye or a kill then must not cause a second copy.
@@ -85,3 +121,19 @@ def deliver_pending(
                 "sent; once the database is writable again, that one email may be sent a second time."
             ) from exc
     return Delivery(tuple(sent), tuple(failed), len(store.pending()))
+
+
+def _as_configured(
+    store: Store, item: OutboxItem, addressees: Addressees, now: Callable[[], datetime]
+) -> OutboxItem | None:
+    """The item addressed to whom the config names now, kept so in the outbox; None once nobody is left."""
+    readdressed_item = readdressed(item, addressees.ops if item.kind == "ops" else addressees.comms)
+    if readdressed_item is item:
+        return item
+    if readdressed_item is None:
+        log.info("alert %s: everyone the config names now already has it; it leaves the outbox", item.message_id)
+        store.mark_sent(item.message_id, now())
+        return None
+    log.info("alert %s: addressed to %s, as the config names now", item.message_id, readdressed_item.message["To"])
+    store.readdress(item.message_id, readdressed_item.message, readdressed_item.retry_to)
+    return readdressed_item

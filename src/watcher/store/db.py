@@ -399,7 +399,8 @@ class Store(OutboxTable):
                 # To whoever the email had not reached yet (all, unless the server refused some of them before).
                 self.conn.execute(
                     "update outbox set status = 'pending', "
-                    f"retry_to = (select retry_to from outbox where message_id = ?) {members} != ?",
+                    "(retry_to, delivered_to) = (select retry_to, delivered_to from outbox where message_id = ?) "
+                    f"{members} != ?",
                     [message_id, message_id, ranking],
                 )
 

@@ -28,6 +28,7 @@ class OutboxItem:
     last_error: str | None
     message: EmailMessage
     retry_to: tuple[str, ...] | None = None  # the recipients the server refused last time; None: every recipient
+    delivered_to: tuple[str, ...] = ()  # the recipients the server has accepted it for already
 
 
 class OutboxTable:
@@ -55,6 +56,7 @@ class OutboxTable:
                 last_error=r["last_error"],
                 message=message_from_bytes(r["message"], policy=EMAIL_POLICY),
                 retry_to=tuple(json.loads(r["retry_to"])) if r["retry_to"] is not None else None,
+                delivered_to=tuple(json.loads(r["delivered_to"] or "[]")),
             )
             for r in rows
         ]
@@ -104,13 +106,28 @@ class OutboxTable:
                 [at.isoformat(), message_id],
             )
 
-    def mark_partly_sent(self, message_id: str, refused: Sequence[str], error: str, retry_at: datetime) -> None:
-        """The server accepted the email for some recipients only: it stays pending for the `refused` ones alone."""
-        with self._writing("a partly sent alert"):
+    def readdress(self, message_id: str, message: EmailMessage, retry_to: Sequence[str] | None) -> None:
+        """A pending email now addressed as `message` says (the config's addresses changed since it was queued),
+        still to deliver to `retry_to` (None: every recipient)."""
+        with self._writing("an alert addressed anew"):
             self.conn.execute(
-                "update outbox set attempts = attempts + 1, last_error = ?, next_attempt_at = ?, retry_to = ? "
-                "where message_id = ?",
-                [error, iso(retry_at), json.dumps(list(refused)), message_id],
+                "update outbox set message = ?, recipients = ?, retry_to = ? "
+                "where message_id = ? and status = 'pending'",
+                [bytes(message), message["To"], None if retry_to is None else json.dumps(list(retry_to)), message_id],
+            )
+
+    def mark_partly_sent(
+        self, message_id: str, accepted: Sequence[str], refused: Sequence[str], error: str, retry_at: datetime
+    ) -> None:
+        """The server accepted the email for some recipients only (`accepted`, added to those it had before): it
+        stays pending for the `refused` ones alone."""
+        with self._writing("a partly sent alert"):
+            found = self.conn.execute("select delivered_to from outbox where message_id = ?", [message_id]).fetchone()
+            before = json.loads(found[0]) if found and found[0] else []
+            self.conn.execute(
+                "update outbox set attempts = attempts + 1, last_error = ?, next_attempt_at = ?, retry_to = ?, "
+                "delivered_to = ? where message_id = ?",
+                [error, iso(retry_at), json.dumps(list(refused)), json.dumps([*before, *accepted]), message_id],
             )
 
     def mark_failed(self, message_id: str, error: str, retry_at: datetime | None = None) -> None:

@@ -6,6 +6,7 @@ Plain tables that any SQLite tool can read; never edit a migration that has ship
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -226,6 +227,16 @@ def _v11(db: sqlite_utils.Database) -> None:
                 break
 
 
+def _v12(db: sqlite_utils.Database) -> None:
+    # Who the server has accepted a pending email for, kept apart from its To: an alert can then follow the
+    # config's addresses (a typo corrected) and never reach anyone twice, whatever they change to and back.
+    db.table("outbox").add_column("delivered_to", str)  # JSON [address, …], or null: nobody yet
+    partly = db.execute("select message_id, recipients, retry_to from outbox where retry_to is not null")
+    for message_id, to, refused in partly.fetchall():
+        delivered = [a.strip() for a in (to or "").split(",") if a.strip() and a.strip() not in json.loads(refused)]
+        db.execute("update outbox set delivered_to = ? where message_id = ?", [json.dumps(delivered), message_id])
+
+
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
-    _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11
+    _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11, _v12
 )  # fmt: skip
