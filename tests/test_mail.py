@@ -23,6 +23,7 @@ from watcher.mail import SmtpMailer
 from watcher.model import EMAIL_POLICY
 from watcher.outbox import Addressees, deliver_pending, readdressed
 from watcher.store.db import Store
+from watcher.store.outbox import OutboxItem
 from watcher.tables import build
 
 from .conftest import Inbox, free_port
@@ -288,6 +289,17 @@ def test_an_address_written_in_other_capitals_is_the_same_address(
     assert row["recipients"] == "communication@example.org, gone@example.org"  # not rewritten at each pass
     deliver_pending(store, mailer, addressees=Addressees(("Communication@Example.ORG", "press@example.org"), ()))
     assert inbox.envelopes == [["communication@example.org"], ["press@example.org"]]
+
+
+def test_an_alert_released_from_a_cancelled_publication_email_goes_to_the_config_not_to_its_refused_address() -> None:
+    # `forget` hands the members of a cancelled publication email that email's retry_to and delivered_to, which
+    # may name other addresses than their own To (the email was addressed anew before being cancelled).
+    item = OutboxItem(
+        "<1@example.org>", "r", "comms", datetime.now(UTC), 1, "550", addressed(1, "a@example.org", "b@example.org"),
+        retry_to=("d@example.org",), delivered_to=("c@example.org",),
+    )  # fmt: skip
+    again = readdressed(item, ("a@example.org", "b@example.org"))
+    assert again is not None and again.retry_to == ("a@example.org", "b@example.org")
 
 
 def test_a_config_naming_nobody_never_counts_an_alert_as_delivered(tmp_path: Path) -> None:

@@ -502,6 +502,21 @@ def test_a_partly_sent_alert_from_before_schema_12_keeps_who_has_it(tmp_path: Pa
         }
 
 
+def test_a_row_edited_by_hand_does_not_stop_the_schema_12_upgrade(tmp_path: Path) -> None:
+    path = tmp_path / "v11.db"
+    old = sqlite_utils.Database(path)
+    for number, migrate in enumerate(MIGRATIONS[:11], start=1):
+        migrate(old)
+        old.table("meta").upsert({"key": "schema_version", "value": str(number)}, pk="key")
+    for n, refused in enumerate(("not json", "null")):
+        _insert(old, "outbox", _row(f"<{n}@example.org>", "g", "cancelled", "2026-01-20T07:00:00+00:00") | {
+            "retry_to": refused})  # fmt: skip
+    old.close()
+    with Store.open(path) as store:
+        version = store.conn.execute("select value from meta where key = 'schema_version'").fetchone()[0]
+        assert version == str(len(MIGRATIONS))
+
+
 def _row(message_id: str, ranking: str, status: str, created_at: str) -> dict[str, object]:
     return {"message_id": message_id, "ranking": ranking, "kind": "comms", "created_at": created_at,
         "subject": "IMT", "recipients": "c@example.org", "message": bytes(_mail("x")), "status": status,

@@ -46,17 +46,24 @@ def readdressed(item: OutboxItem, now: tuple[str, ...]) -> OutboxItem | None:
     """`item` addressed to `now` when the config's addresses changed since it was queued (a mistyped address
     corrected, one removed): nobody the server accepted it for already gets it again; None when everyone `now`
     names has it. The item itself when nothing changed (or `now` names nobody)."""
-    queued = {address.lower() for address in recipients(item.message)}
     wanted = tuple(dict.fromkeys(address for _, address in getaddresses([", ".join(now)]) if address))
-    if not wanted or queued == {address.lower() for address in wanted}:
+    if not wanted:
         return item
-    reached = {address.lower() for address in item.delivered_to}
+    reached = _folded(item.delivered_to)
     missing = tuple(address for address in wanted if address.lower() not in reached)
     if not missing:
         return None
+    queued = recipients(item.message)
+    target = item.retry_to if item.retry_to is not None else queued
+    if _folded(queued) == _folded(wanted) and _folded(target) == _folded(missing):
+        return item
     message = copy.deepcopy(item.message)
     message.replace_header("To", ", ".join(wanted))
     return replace(item, message=message, retry_to=missing if reached else None)
+
+
+def _folded(addresses: tuple[str, ...]) -> set[str]:
+    return {address.lower() for address in addresses}
 
 
 def deliver_pending(

@@ -233,7 +233,11 @@ def _v12(db: sqlite_utils.Database) -> None:
     db.table("outbox").add_column("delivered_to", str)  # JSON [address, …], or null: nobody yet
     partly = db.execute("select message_id, recipients, retry_to from outbox where retry_to is not null")
     for message_id, to, refused in partly.fetchall():
-        delivered = [a.strip() for a in (to or "").split(",") if a.strip() and a.strip() not in json.loads(refused)]
+        try:
+            still = set(json.loads(refused))
+        except (ValueError, TypeError):  # a row edited by hand: nobody is taken to have it
+            continue
+        delivered = [a.strip() for a in (to or "").split(",") if a.strip() and a.strip() not in still]
         db.execute("update outbox set delivered_to = ? where message_id = ?", [json.dumps(delivered), message_id])
 
 
