@@ -465,10 +465,7 @@ def test_alerts_gathered_before_schema_11_are_linked_to_their_unsent_email(tmp_p
     keys = {name: hashlib.sha256(name.encode()).hexdigest()[:32] for name in ("general", "salary", "digital")}
     publication = hashlib.sha256("\n".join(sorted(keys.values())).encode()).hexdigest()[:32]
     path = tmp_path / "v10.db"
-    old = sqlite_utils.Database(path)
-    for number, migrate in enumerate(MIGRATIONS[:10], start=1):
-        migrate(old)
-        old.table("meta").upsert({"key": "schema_version", "value": str(number)}, pk="key")
+    old = _at_schema(path, 10)
     _insert(old, "outbox", _row("<unrelated@example.org>", "other", "gathered", "2026-01-19T07:00:00+00:00"))
     for minute, (name, key) in enumerate(keys.items()):
         _insert(old, "outbox", _row(f"<{key}@example.org>", name, "gathered", f"2026-01-20T07:0{minute}:00+00:00"))
@@ -486,10 +483,7 @@ def test_alerts_gathered_before_schema_11_are_linked_to_their_unsent_email(tmp_p
 def test_a_partly_sent_alert_from_before_schema_12_keeps_who_has_it(tmp_path: Path) -> None:
     """Its To minus the addresses still to try are those the server took it for: never sent them again."""
     path = tmp_path / "v11.db"
-    old = sqlite_utils.Database(path)
-    for number, migrate in enumerate(MIGRATIONS[:11], start=1):
-        migrate(old)
-        old.table("meta").upsert({"key": "schema_version", "value": str(number)}, pk="key")
+    old = _at_schema(path, 11)
     row = _row("<partly@example.org>", "general", "pending", "2026-01-20T07:00:00+00:00")
     row |= {"recipients": "c@example.org, dg@example.org", "retry_to": '["dg@example.org"]'}
     _insert(old, "outbox", row)
@@ -504,10 +498,7 @@ def test_a_partly_sent_alert_from_before_schema_12_keeps_who_has_it(tmp_path: Pa
 
 def test_a_row_edited_by_hand_does_not_stop_the_schema_12_upgrade(tmp_path: Path) -> None:
     path = tmp_path / "v11.db"
-    old = sqlite_utils.Database(path)
-    for number, migrate in enumerate(MIGRATIONS[:11], start=1):
-        migrate(old)
-        old.table("meta").upsert({"key": "schema_version", "value": str(number)}, pk="key")
+    old = _at_schema(path, 11)
     for n, refused in enumerate(("not json", "null")):
         _insert(old, "outbox", _row(f"<{n}@example.org>", "g", "cancelled", "2026-01-20T07:00:00+00:00") | {
             "retry_to": refused})  # fmt: skip
@@ -515,6 +506,15 @@ def test_a_row_edited_by_hand_does_not_stop_the_schema_12_upgrade(tmp_path: Path
     with Store.open(path) as store:
         version = store.conn.execute("select value from meta where key = 'schema_version'").fetchone()[0]
         assert version == str(len(MIGRATIONS))
+
+
+def _at_schema(path: Path, version: int) -> sqlite_utils.Database:
+    """A database as a watcher of schema `version` left it."""
+    old = sqlite_utils.Database(path)
+    for number, migrate in enumerate(MIGRATIONS[:version], start=1):
+        migrate(old)
+        old.table("meta").upsert({"key": "schema_version", "value": str(number)}, pk="key")
+    return old
 
 
 def _row(message_id: str, ranking: str, status: str, created_at: str) -> dict[str, object]:
