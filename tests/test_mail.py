@@ -112,13 +112,18 @@ def unknowns() -> Iterator[tuple[Unknowns, int]]:
     controller.stop()
 
 
+def queued_to_two(tmp_path: Path, port: int) -> tuple[Store, SmtpMailer]:
+    """A database holding alert 1 for communication@ (a mailbox the server has) and gone@ (one it refuses)."""
+    store = Store.open(tmp_path / "watcher.db")
+    store.record_check("r", [], alerts=[addressed(1, "communication@example.org", "gone@example.org")])
+    return store, SmtpMailer(email_config(port))
+
+
 def test_a_refused_recipient_is_retried_alone_with_the_same_message_id(
     tmp_path: Path, unknowns: tuple[Unknowns, int]
 ) -> None:
     inbox, port = unknowns
-    store = Store.open(tmp_path / "watcher.db")
-    store.record_check("r", [], alerts=[addressed(1, "communication@example.org", "gone@example.org")])
-    mailer = SmtpMailer(email_config(port))
+    store, mailer = queued_to_two(tmp_path, port)
 
     first = deliver_pending(store, mailer)
     assert inbox.envelopes == [["communication@example.org"]]
@@ -189,9 +194,7 @@ def test_an_alert_partly_sent_goes_only_to_the_addresses_that_do_not_have_it_yet
     tmp_path: Path, unknowns: tuple[Unknowns, int]
 ) -> None:
     inbox, port = unknowns
-    store = Store.open(tmp_path / "watcher.db")
-    store.record_check("r", [], alerts=[addressed(1, "communication@example.org", "gone@example.org")])
-    mailer = SmtpMailer(email_config(port))
+    store, mailer = queued_to_two(tmp_path, port)
     deliver_pending(store, mailer)  # communication@ has it; gone@ was refused
     [waiting] = store.pending()
     assert waiting.retry_to == ("gone@example.org",)
@@ -213,9 +216,7 @@ def test_an_address_removed_from_the_config_is_not_retried_for_ever(
     tmp_path: Path, unknowns: tuple[Unknowns, int]
 ) -> None:
     inbox, port = unknowns
-    store = Store.open(tmp_path / "watcher.db")
-    store.record_check("r", [], alerts=[addressed(1, "communication@example.org", "gone@example.org")])
-    mailer = SmtpMailer(email_config(port))
+    store, mailer = queued_to_two(tmp_path, port)
     deliver_pending(store, mailer)  # communication@ has it; gone@ was refused, and is then taken out of email.to
     delivery = deliver_pending(store, mailer, addressees=Addressees(("communication@example.org",), ()))
     assert (delivery.sent, delivery.failed, delivery.left_pending) == ((), (), 0)
@@ -228,9 +229,7 @@ def test_an_alert_whose_addresses_did_not_change_is_left_as_queued(
     tmp_path: Path, unknowns: tuple[Unknowns, int]
 ) -> None:
     inbox, port = unknowns
-    store = Store.open(tmp_path / "watcher.db")
-    store.record_check("r", [], alerts=[addressed(1, "communication@example.org", "gone@example.org")])
-    mailer = SmtpMailer(email_config(port))
+    store, mailer = queued_to_two(tmp_path, port)
     same = Addressees(("gone@example.org", "communication@example.org"), ())  # another order, the same people
     deliver_pending(store, mailer, addressees=same)
     deliver_pending(store, mailer, addressees=same)
@@ -245,9 +244,7 @@ def test_nobody_gets_an_alert_twice_when_the_addresses_change_and_change_back(
     # Say a `watcher check` run by hand with a corrected config, and a daemon still on the old one, take turns.
     inbox, port = unknowns
     inbox.unknown.add("typo@example.org")
-    store = Store.open(tmp_path / "watcher.db")
-    store.record_check("r", [], alerts=[addressed(1, "communication@example.org", "gone@example.org")])
-    mailer = SmtpMailer(email_config(port))
+    store, mailer = queued_to_two(tmp_path, port)
     deliver_pending(store, mailer)  # communication@ has it; gone@ was refused
     deliver_pending(store, mailer, addressees=Addressees(("typo@example.org",), ()))  # refused too
     back = Addressees(("communication@example.org", "gone@example.org"), ())
@@ -279,9 +276,7 @@ def test_an_address_written_in_other_capitals_is_the_same_address(
     tmp_path: Path, unknowns: tuple[Unknowns, int]
 ) -> None:
     inbox, port = unknowns
-    store = Store.open(tmp_path / "watcher.db")
-    store.record_check("r", [], alerts=[addressed(1, "communication@example.org", "gone@example.org")])
-    mailer = SmtpMailer(email_config(port))
+    store, mailer = queued_to_two(tmp_path, port)
     deliver_pending(store, mailer)
     deliver_pending(store, mailer, addressees=Addressees(("Communication@Example.ORG", "gone@example.org"), ()))
     assert inbox.envelopes == [["communication@example.org"]]  # not a second copy to the same mailbox
